@@ -1,0 +1,147 @@
+/**
+ * The component contract. Every source, transform and sink is one `ComponentDefinition`: its
+ * type id, kind, status, summary, outputs, capabilities and config schema, plus `build`, which
+ * validates and compiles everything the component needs and returns its runtime. The per-event
+ * path never reads config again.
+ */
+import type { Event } from './event.js';
+import type { BatchFinalizer } from './finalizer.js';
+import type { ObjectField, Shape, InferShape } from './schema.js';
+
+export type ComponentKind = 'source' | 'transform' | 'sink';
+export type ComponentStatus = 'stable' | 'beta' | 'alpha' | 'deprecated';
+
+export interface OutputDefinition {
+  name: string;
+  description: string;
+}
+
+export interface Capabilities {
+  /** Source: can tell its upstream what has settled (file offsets, HTTP status). */
+  acknowledgements?: boolean;
+  /** Transform keeps state across events (dedupe, throttle); state survives reload when unchanged. */
+  stateful?: boolean;
+  /** Source finishes by itself (stdin at EOF, demo with count). */
+  finite?: boolean;
+}
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** A small persistent key/value store for checkpoints, under `data_dir/<component id>/`. */
+export interface StateStore {
+  get<T>(key: string): T | undefined;
+  set(key: string, value: unknown): void;
+  delete(key: string): void;
+  keys(): string[];
+  /** Write pending changes to disk (atomically); called by the engine on an interval and at stop. */
+  flush(): Promise<void>;
+}
+
+export interface BuildContext {
+  /** The component id from the config (`sources.<id>`). */
+  id: string;
+  /** Directory private to this component, created on demand under `data_dir`. */
+  dataDir: string;
+  /** The pipeline's data_dir. */
+  globalDataDir: string;
+  /** Directory of the config file that declared this component (for relative paths). */
+  configDir: string;
+  log: Logger;
+}
+
+export interface SourceContext {
+  readonly id: string;
+  /** Aborted when the pipeline stops: stop reading, flush what you have, then return from run(). */
+  readonly signal: AbortSignal;
+  /**
+   * Send a batch downstream. Resolves once the batch is queued; waiting on it is backpressure.
+   * Pass a finalizer to learn when every event of the batch has settled end to end.
+   */
+  send(events: Event[], opts?: { bytes?: number; finalizer?: BatchFinalizer }): Promise<void>;
+  /** Send an input that could not be read (bad framing, invalid UTF-8...) to the errors output. */
+  error(event: Event, reason: string, code?: string): Promise<void>;
+  readonly state: StateStore;
+  readonly log: Logger;
+}
+
+export interface SourceRuntime {
+  /** Produce events until done (finite sources) or until ctx.signal is aborted. */
+  run(ctx: SourceContext): Promise<void>;
+}
+
+export interface TransformOutput {
+  /** Emit to the default output. */
+  push(event: Event): void;
+  /** Emit to a named output (`route_id.high`). */
+  emit(output: string, event: Event): void;
+  /** Send an event that failed here to the `errors` output with the reason. */
+  error(event: Event, reason: string, code?: string): void;
+  /** Count events dropped on purpose (filter, sample, dedupe, throttle). */
+  discard(count: number, reason: string): void;
+}
+
+export interface TransformRuntime {
+  /** Per-event code is synchronous; async work (if any) happens once per batch. */
+  process(events: Event[], out: TransformOutput): void | Promise<void>;
+  /** Called at drain: emit anything held back (aggregations). */
+  flush?(out: TransformOutput): void | Promise<void>;
+  stop?(): void | Promise<void>;
+}
+
+export interface WriteResult {
+  /** Events the destination rejected permanently, by index in the written array, with the reason. */
+  rejected?: { index: number; reason: string }[];
+}
+
+export interface SinkContext {
+  readonly id: string;
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+}
+
+export interface SinkRuntime {
+  start?(ctx: SinkContext): Promise<void>;
+  /**
+   * Write a batch. Resolve when the destination has it (delivered); return rejected items for
+   * per-item permanent failures; throw when the whole batch failed after the sink's own retries.
+   */
+  write(events: Event[], ctx: SinkContext): Promise<WriteResult | void>;
+  /** Make everything written durable (called before stop and on drain). */
+  flush?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+export type Runtime<K extends ComponentKind> = K extends 'source' ? SourceRuntime : K extends 'transform' ? TransformRuntime : SinkRuntime;
+
+export interface ComponentDefinition<K extends ComponentKind = ComponentKind, S extends Shape = Shape> {
+  type: string;
+  kind: K;
+  status: ComponentStatus;
+  summary: string;
+  /** Longer text for the reference page (markdown). */
+  description?: string;
+  /** Named outputs besides the default and `errors`. Dynamic outputs come from `dynamicOutputs`. */
+  outputs?: OutputDefinition[];
+  /** Outputs that depend on config (route's route names). */
+  dynamicOutputs?: (config: InferShape<S>) => string[];
+  capabilities?: Capabilities;
+  config: ObjectField<S>;
+  build(config: InferShape<S>, ctx: BuildContext): Runtime<K> | Promise<Runtime<K>>;
+}
+
+/** Identity helper so each definition file gets full type inference for its config. */
+export function defineComponent<K extends ComponentKind, S extends Shape>(def: ComponentDefinition<K, S>): ComponentDefinition<K, S> {
+  return def;
+}
+
+/** Thrown by build() for problems only visible when building (missing file, bad regex). */
+export class ComponentConfigError extends Error {
+  constructor(message: string, readonly path: (string | number)[] = [], readonly hint?: string) {
+    super(message);
+  }
+}

@@ -1,0 +1,515 @@
+/**
+ * The running pipeline: a DAG of sources, transforms and sinks moving batches through bounded
+ * queues. Fan-out copies batches (consumers mutate in place) and shares their finalizers. Every
+ * component has an `errors` output; error events nobody consumes land in the dead-letter store.
+ *
+ * Drain: when a producer finishes, its consumers' inputs close once all their producers are done;
+ * each consumer then processes what is queued, flushes, and finishes in turn. A stop aborts the
+ * sources, so everything they already sent is delivered before `done` resolves.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BuildContext, Logger, SinkContext, SinkRuntime, SourceContext, SourceRuntime, TransformOutput, TransformRuntime } from '../core/component.js';
+import { ComponentConfigError } from '../core/component.js';
+import { cloneValue, estimateBytes, type Batch, type Event } from '../core/event.js';
+import { releaseAll, retainAll, type AckStatus, type BatchFinalizer } from '../core/finalizer.js';
+import type { ComponentSpec, ConfigProblem, PipelineConfig } from './config/index.js';
+import { ConfigError } from './config/index.js';
+import { DeadLetterStore, makeErrorEvent } from './dlq.js';
+import { BatchQueue } from './queue.js';
+import { FileStateStore, MemoryStateStore } from './state.js';
+import { ComponentStats } from './stats.js';
+
+export type TapListener = (events: readonly Event[]) => void;
+
+interface Node {
+  spec: ComponentSpec;
+  stats: ComponentStats;
+  runtime: SourceRuntime | TransformRuntime | SinkRuntime;
+  /** Output name ('' = default) -> consumers. */
+  outputs: Map<string, Node[]>;
+  queue: BatchQueue | null;
+  /** Producer edges still open into this node. */
+  upstreams: number;
+  abort: AbortController;
+  state: FileStateStore | MemoryStateStore;
+  taps: Map<string, Set<TapListener>>;
+  loop: Promise<void> | null;
+  finished: boolean;
+  /** Set while reload replaces this node: its end must not close its consumers. */
+  detached: boolean;
+  failed: boolean;
+}
+
+export interface PipelineOptions {
+  log: Logger;
+  /** Keep state in memory only (sluice test). */
+  ephemeral?: boolean;
+  /** Build only these components (sluice test builds transforms only). */
+  only?: Set<string>;
+  /** How often checkpoints are flushed to disk. */
+  stateFlushMs?: number;
+}
+
+/** Reserved output label for counters and taps of the default output. */
+const DEFAULT = '';
+
+export class Pipeline {
+  private nodes = new Map<string, Node>();
+  private dlq: DeadLetterStore;
+  private stopping = false;
+  private forced = false;
+  private sendGate: Promise<void> | null = null;
+  private inflight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private stateTimer: NodeJS.Timeout | null = null;
+  private finishedResolve!: () => void;
+  /** Resolves when every component has finished (all sources done and everything drained). */
+  readonly done: Promise<void>;
+  readonly startedAt = Date.now();
+  private injected = new Set<string>();
+  config: PipelineConfig;
+
+  constructor(config: PipelineConfig, private readonly opts: PipelineOptions) {
+    this.config = config;
+    this.dlq = new DeadLetterStore(config.dataDir);
+    this.done = new Promise((r) => (this.finishedResolve = r));
+  }
+
+  get deadLetters(): DeadLetterStore { return this.dlq; }
+
+  /** Build every component (reporting all build errors at once), wire them, start them. */
+  async start(): Promise<void> {
+    const specs = [...this.config.components.values()].filter((s) => !this.opts.only || this.opts.only.has(s.id));
+    const built = await this.buildAll(specs);
+    for (const n of built) this.nodes.set(n.spec.id, n);
+    this.wire();
+    // A transform with no live producer (sluice test builds transforms only) has nothing to wait for.
+    for (const n of this.nodes.values()) if (n.queue && n.upstreams === 0) n.queue.close();
+    // Consumers first, so nothing a source sends can reach a node that is not running.
+    for (const n of this.ordered()) this.startNode(n);
+    this.stateTimer = setInterval(() => this.flushState(), this.opts.stateFlushMs ?? 1000);
+    this.stateTimer.unref();
+    this.checkFinished();
+  }
+
+  /** Build every component without starting any (for `sluice validate`): build-time errors. */
+  async check(): Promise<void> {
+    await this.buildAll([...this.config.components.values()]);
+  }
+
+  private async buildAll(specs: ComponentSpec[]): Promise<Node[]> {
+    const problems: ConfigProblem[] = [];
+    const nodes: Node[] = [];
+    for (const spec of specs) {
+      try { nodes.push(await this.buildNode(spec)); } catch (e) {
+        const path = e instanceof ComponentConfigError ? [`${spec.kind}s`, spec.id, ...e.path] : [`${spec.kind}s`, spec.id];
+        const position = this.config.map.valueOf(path);
+        problems.push({
+          message: `${spec.kind} \`${spec.id}\` (${spec.type}): ${(e as Error).message}`,
+          hint: e instanceof ComponentConfigError ? e.hint : undefined,
+          position,
+          excerpt: position ? this.config.map.line(position.file, position.line) : undefined,
+        });
+      }
+    }
+    if (problems.length) throw new ConfigError(problems);
+    return nodes;
+  }
+
+  private async buildNode(spec: ComponentSpec): Promise<Node> {
+    const dataDir = join(this.config.dataDir, spec.id);
+    const log = (this.opts.log as Logger & { child?: (f: Record<string, unknown>) => Logger }).child?.({ component_id: spec.id, component_type: spec.type }) ?? this.opts.log;
+    const ctx: BuildContext = { id: spec.id, dataDir, globalDataDir: this.config.dataDir, configDir: spec.file ? join(spec.file, '..') : process.cwd(), log };
+    const runtime = await spec.def.build(spec.config as never, ctx);
+    const q = spec.kind === 'source' ? null : new BatchQueue(spec.common.buffer.max_events, spec.common.buffer.max_bytes);
+    return {
+      spec, runtime, queue: q, outputs: new Map(), upstreams: 0, abort: new AbortController(),
+      stats: new ComponentStats(spec.id, spec.type, spec.kind),
+      state: this.opts.ephemeral ? new MemoryStateStore() : new FileStateStore(dataDir),
+      taps: new Map(), loop: null, finished: false, detached: false, failed: false,
+    };
+  }
+
+  /** Compute every node's consumers and open-upstream count from the specs' inputs. */
+  private wire(): void {
+    for (const n of this.nodes.values()) { n.outputs.clear(); n.upstreams = this.injected.has(n.spec.id) ? 1 : 0; }
+    for (const n of this.nodes.values()) {
+      for (const ref of n.spec.inputs) {
+        const p = this.nodes.get(ref.component);
+        if (!p || p.finished) continue;
+        let list = p.outputs.get(ref.output);
+        if (!list) p.outputs.set(ref.output, (list = []));
+        list.push(n);
+        n.upstreams++;
+      }
+    }
+  }
+
+  /** Sinks first, then transforms (downstream first), then sources. */
+  private ordered(): Node[] {
+    const rank = { sink: 0, transform: 1, source: 2 } as const;
+    return [...this.nodes.values()].sort((a, b) => rank[a.spec.kind] - rank[b.spec.kind]);
+  }
+
+  private startNode(n: Node): void {
+    const run = n.spec.kind === 'source' ? this.runSource(n) : n.spec.kind === 'transform' ? this.runTransform(n) : this.runSink(n);
+    n.loop = run.catch((e) => {
+      n.failed = true;
+      n.stats.error('component_failed');
+      this.opts.log.error(`${n.spec.kind} ${n.spec.id} failed: ${(e as Error).message}`, { component_id: n.spec.id });
+    }).finally(() => this.finishNode(n));
+  }
+
+  private finishNode(n: Node): void {
+    n.finished = true;
+    if (!n.detached) {
+      for (const consumers of n.outputs.values()) for (const c of consumers) this.closeEdge(c);
+    }
+    this.checkFinished();
+  }
+
+  private closeEdge(c: Node): void {
+    if (--c.upstreams <= 0 && c.queue && !c.queue.isClosed) c.queue.close();
+  }
+
+  private checkFinished(): void {
+    if ([...this.nodes.values()].every((n) => n.finished)) {
+      if (this.stateTimer) clearInterval(this.stateTimer);
+      this.flushState();
+      this.dlq.close();
+      this.finishedResolve();
+    }
+  }
+
+  // ---- emitting -------------------------------------------------------------------------------
+
+  /**
+   * Hand events on one output to its consumers. The caller keeps its own reference to the
+   * finalizers and releases it afterwards; each queued batch holds one more.
+   */
+  private async emit(n: Node, output: string, events: Event[], finalizers: BatchFinalizer[], bytes: number): Promise<void> {
+    if (events.length === 0) return;
+    n.stats.sent(output, events.length, bytes);
+    const taps = n.taps.get(output);
+    if (taps) for (const t of taps) { try { t(events); } catch { /* a tap never breaks the pipeline */ } }
+    const consumers = n.outputs.get(output);
+    if (!consumers || consumers.length === 0) {
+      if (output === 'errors') this.dlq.write(events, { componentId: n.spec.id, componentType: n.spec.type });
+      else n.stats.discard(`no consumer for output ${output || 'default'}`, events.length);
+      return;
+    }
+    for (let i = 0; i < consumers.length; i++) {
+      const c = consumers[i]!;
+      // The last consumer takes the originals; the others get copies, since transforms mutate.
+      const evs = i === consumers.length - 1 ? events : events.map(cloneValue);
+      retainAll(finalizers);
+      this.inflight++;
+      await c.queue!.push({ events: evs, finalizers, bytes });
+      c.stats.queueEvents = c.queue!.events;
+      c.stats.queueBytes = c.queue!.bytes;
+    }
+  }
+
+  private batchDone(n: Node, b: Batch): void {
+    n.queue!.done(b);
+    n.stats.queueEvents = n.queue!.events;
+    n.stats.queueBytes = n.queue!.bytes;
+    if (--this.inflight === 0 && this.idleWaiters.length) {
+      const w = this.idleWaiters; this.idleWaiters = [];
+      for (const r of w) r();
+    }
+  }
+
+  // ---- sources --------------------------------------------------------------------------------
+
+  private async runSource(n: Node): Promise<void> {
+    const rt = n.runtime as SourceRuntime;
+    const ctx: SourceContext = {
+      id: n.spec.id,
+      signal: n.abort.signal,
+      state: n.state,
+      log: this.childLog(n),
+      send: async (events, opts) => {
+        if (this.sendGate && !n.detached) await this.sendGate;
+        const bytes = opts?.bytes ?? estimateEventsBytes(events);
+        n.stats.receivedEvents += events.length;
+        n.stats.receivedBytes += bytes;
+        const fin = opts?.finalizer;
+        const finalizers = fin ? [fin] : [];
+        try { await this.emit(n, DEFAULT, events, finalizers, bytes); } finally { if (fin) fin.release('delivered'); }
+      },
+      error: async (event, reason, code = 'parse_failed') => {
+        n.stats.error(code);
+        await this.emit(n, 'errors', [makeErrorEvent(event, n.spec.id, n.spec.type, reason, code)], [], estimateBytes(event));
+      },
+    };
+    await rt.run(ctx);
+  }
+
+  // ---- transforms -----------------------------------------------------------------------------
+
+  private async runTransform(n: Node): Promise<void> {
+    const rt = n.runtime as TransformRuntime;
+    const q = n.queue!;
+    for (;;) {
+      const b = await q.take();
+      if (b === null) break;
+      n.stats.receivedEvents += b.events.length;
+      n.stats.receivedBytes += b.bytes;
+      const out = new Collector(n);
+      try {
+        const r = rt.process(b.events, out);
+        if (r) await r;
+      } catch (e) {
+        // A component bug, not bad data: keep every event, with the reason, in errors.
+        out.reset();
+        for (const ev of b.events) out.error(ev, `transform failed: ${(e as Error).message}`, 'transform_failed');
+      }
+      await this.emitCollected(n, out, b.finalizers, b.bytes / Math.max(1, b.events.length));
+      releaseAll(b.finalizers);
+      this.batchDone(n, b);
+    }
+    if (rt.flush) {
+      const out = new Collector(n);
+      await rt.flush(out);
+      await this.emitCollected(n, out, [], 0);
+    }
+    await rt.stop?.();
+  }
+
+  private async emitCollected(n: Node, out: Collector, finalizers: BatchFinalizer[], perEvent: number): Promise<void> {
+    const est = (k: number) => Math.round(perEvent * k) || estimateBytes(out.main[0]) * k;
+    if (out.main.length) await this.emit(n, DEFAULT, out.main, finalizers, est(out.main.length));
+    if (out.named) for (const [name, evs] of out.named) await this.emit(n, name, evs, finalizers, est(evs.length));
+    if (out.errors.length) await this.emit(n, 'errors', out.errors, finalizers, est(out.errors.length));
+  }
+
+  // ---- sinks ----------------------------------------------------------------------------------
+
+  private async runSink(n: Node): Promise<void> {
+    const rt = n.runtime as SinkRuntime;
+    const q = n.queue!;
+    const { max_events, max_bytes, timeout } = n.spec.common.batch;
+    const ctx: SinkContext = { id: n.spec.id, signal: n.abort.signal, log: this.childLog(n) };
+    await rt.start?.(ctx);
+    for (;;) {
+      const first = await q.take();
+      if (first === null) break;
+      const batches = [first];
+      let count = first.events.length;
+      let bytes = first.bytes;
+      const deadline = Date.now() + timeout;
+      // Coalesce queued batches up to the sink's batch limits, waiting up to `timeout` to fill.
+      while (count < max_events && bytes < max_bytes) {
+        let next = q.tryTake();
+        if (!next) {
+          const left = deadline - Date.now();
+          if (left <= 0 || q.isClosed || this.stopping) break;
+          await q.waitForData(left);
+          next = q.tryTake();
+          if (!next) break;
+        }
+        batches.push(next);
+        count += next.events.length;
+        bytes += next.bytes;
+      }
+      const events = batches.length === 1 ? first.events : batches.flatMap((x) => x.events);
+      n.stats.receivedEvents += events.length;
+      n.stats.receivedBytes += bytes;
+      // Each coalesced batch settles on its own: a rejection in one does not mark the others.
+      const statuses: AckStatus[] = batches.map(() => 'delivered');
+      try {
+        const res = await rt.write(events, ctx);
+        const rejected = res?.rejected ?? [];
+        if (rejected.length) {
+          n.stats.error('rejected', rejected.length);
+          const ends: number[] = [];
+          let acc = 0;
+          for (const b of batches) ends.push((acc += b.events.length));
+          for (const r of rejected) {
+            const bi = ends.findIndex((e) => r.index < e);
+            const owner = batches[bi]!;
+            statuses[bi] = 'rejected';
+            const err = makeErrorEvent(events[r.index], n.spec.id, n.spec.type, r.reason, 'rejected');
+            await this.emit(n, 'errors', [err], owner.finalizers, Math.round(bytes / events.length));
+          }
+        }
+        n.stats.sent(DEFAULT, events.length - rejected.length, Math.round(bytes * (1 - rejected.length / events.length)));
+      } catch (e) {
+        statuses.fill('rejected');
+        n.stats.error('delivery_failed', events.length);
+        const reason = `delivery failed: ${(e as Error).message}`;
+        this.opts.log.error(`sink ${n.spec.id}: ${reason}; ${events.length} events sent to its errors output`, { component_id: n.spec.id });
+        for (const b of batches) await this.emit(n, 'errors', b.events.map((ev) => makeErrorEvent(ev, n.spec.id, n.spec.type, reason, 'delivery_failed')), b.finalizers, b.bytes);
+      }
+      batches.forEach((b, i) => releaseAll(b.finalizers, statuses[i]));
+      for (const b of batches) this.batchDone(n, b);
+    }
+    await rt.flush?.();
+    await rt.stop?.();
+  }
+
+  private childLog(n: Node): Logger {
+    const l = this.opts.log as Logger & { child?: (f: Record<string, unknown>) => Logger };
+    return l.child?.({ component_id: n.spec.id }) ?? l;
+  }
+
+  // ---- control --------------------------------------------------------------------------------
+
+  /**
+   * Graceful stop: sources stop reading and return; everything already accepted drains through
+   * the pipeline to the sinks. `force` (a second signal) also aborts sinks' retries.
+   */
+  async stop(opts: { force?: boolean } = {}): Promise<void> {
+    if (opts.force && !this.forced) {
+      this.forced = true;
+      for (const n of this.nodes.values()) n.abort.abort(new Error('forced stop'));
+    }
+    if (!this.stopping) {
+      this.stopping = true;
+      for (const n of this.nodes.values()) if (n.spec.kind === 'source') n.abort.abort(new Error('stopping'));
+      // Test-mode injection edges close too.
+      for (const id of this.injected) { const n = this.nodes.get(id); if (n) this.closeEdge(n); }
+      this.injected.clear();
+    }
+    await this.done;
+  }
+
+  get isStopping(): boolean { return this.stopping; }
+
+  private flushState(): void {
+    for (const n of this.nodes.values()) {
+      try { (n.state as FileStateStore).flushSync?.(); } catch (e) { this.opts.log.error(`could not save state of ${n.spec.id}: ${(e as Error).message}`); }
+    }
+  }
+
+  /** Wait until no batch is queued or being processed anywhere. */
+  private waitIdle(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /**
+   * Apply a new config by diff: unchanged components keep running with their state; changed,
+   * added and removed ones are rebuilt. Sources pause while the pipeline empties, so nothing in
+   * flight is lost or sent to a component that is going away. New components are built first:
+   * if that fails, the old pipeline keeps running untouched.
+   */
+  async reload(next: PipelineConfig): Promise<{ added: string[]; changed: string[]; removed: string[] }> {
+    const same = (a: ComponentSpec, b: ComponentSpec) => a.type === b.type && JSON.stringify(a.raw) === JSON.stringify(b.raw);
+    const added: string[] = [], changed: string[] = [], removed: string[] = [];
+    for (const [id, spec] of next.components) {
+      const old = this.config.components.get(id);
+      if (!old) added.push(id);
+      else if (!same(old, spec)) changed.push(id);
+    }
+    for (const id of this.config.components.keys()) if (!next.components.has(id)) removed.push(id);
+    if (!added.length && !changed.length && !removed.length) return { added, changed, removed };
+
+    const fresh = await this.buildAll([...added, ...changed].map((id) => next.components.get(id)!));
+    const going = [...changed, ...removed].map((id) => this.nodes.get(id)!);
+    let release!: () => void;
+    // Kept sources pause; sources that are going away keep sending until they have stopped.
+    for (const n of going) n.detached = true;
+    this.sendGate = new Promise((r) => (release = r));
+    try {
+      const sources = going.filter((n) => n.spec.kind === 'source');
+      for (const n of sources) n.abort.abort(new Error('reload'));
+      await Promise.all(sources.map((n) => n.loop));
+      await this.waitIdle();
+      const others = going.filter((n) => n.spec.kind !== 'source');
+      for (const n of others) n.queue!.close();
+      await Promise.all(others.map((n) => n.loop));
+      for (const n of going) this.nodes.delete(n.spec.id);
+      for (const n of fresh) this.nodes.set(n.spec.id, n);
+      for (const n of this.nodes.values()) {
+        const spec = next.components.get(n.spec.id);
+        if (spec && !fresh.includes(n)) n.spec = spec; // same config; carries new positions
+      }
+      this.config = next;
+      this.wire();
+      for (const n of this.ordered()) if (fresh.includes(n)) this.startNode(n);
+      // A kept consumer whose producers are all gone would otherwise wait forever.
+      for (const n of this.nodes.values()) if (n.queue && n.upstreams === 0 && !this.injected.has(n.spec.id)) n.queue.close();
+    } finally {
+      release();
+      this.sendGate = null;
+    }
+    return { added, changed, removed };
+  }
+
+  // ---- observation ----------------------------------------------------------------------------
+
+  stats(): ComponentStats[] { return [...this.nodes.values()].map((n) => n.stats); }
+
+  components(): ComponentSpec[] { return [...this.nodes.values()].map((n) => n.spec); }
+
+  /** Watch events on `id` or `id.output`. Returns an unsubscribe function. */
+  tap(ref: string, listener: TapListener): () => void {
+    const dot = ref.indexOf('.');
+    const id = dot < 0 ? ref : ref.slice(0, dot);
+    const output = dot < 0 ? DEFAULT : ref.slice(dot + 1);
+    const n = this.nodes.get(id);
+    if (!n) throw new Error(`unknown component \`${id}\``);
+    if (n.spec.kind === 'sink' && output === DEFAULT) {
+      // Tapping a sink shows what it receives: tap each of its inputs.
+      const offs = n.spec.inputs.map((r) => this.tap(r.output ? `${r.component}.${r.output}` : r.component, listener));
+      return () => offs.forEach((f) => f());
+    }
+    if (!n.spec.outputs.includes(output)) throw new Error(`component \`${id}\` has no output \`${output}\``);
+    let set = n.taps.get(output);
+    if (!set) n.taps.set(output, (set = new Set()));
+    set.add(listener);
+    return () => set!.delete(listener);
+  }
+
+  // ---- test mode ------------------------------------------------------------------------------
+
+  /** Mark components that will receive injected events (before start). */
+  allowInjection(ids: Iterable<string>): void { for (const id of ids) this.injected.add(id); }
+
+  /** Insert events at a component, as if a producer had sent them. */
+  async inject(id: string, events: Event[]): Promise<void> {
+    const n = this.nodes.get(id);
+    if (!n?.queue) throw new Error(`cannot insert events at \`${id}\``);
+    this.inflight++;
+    await n.queue.push({ events, finalizers: [], bytes: estimateEventsBytes(events) });
+  }
+
+  /** Finish injecting: the pipeline drains and `done` resolves. */
+  async finishInjection(): Promise<void> {
+    for (const id of this.injected) { const n = this.nodes.get(id); if (n) this.closeEdge(n); }
+    this.injected.clear();
+    await this.done;
+  }
+}
+
+function estimateEventsBytes(events: Event[]): number {
+  // Sampling: sizing every event would cost as much as serializing it.
+  if (events.length === 0) return 0;
+  return estimateBytes(events[0]) * events.length;
+}
+
+class Collector implements TransformOutput {
+  main: Event[] = [];
+  named: Map<string, Event[]> | null = null;
+  errors: Event[] = [];
+  constructor(private readonly node: Node) {}
+  push(e: Event): void { this.main.push(e); }
+  emit(output: string, e: Event): void {
+    if (output === DEFAULT) { this.main.push(e); return; }
+    if (!this.named) this.named = new Map();
+    let a = this.named.get(output);
+    if (!a) this.named.set(output, (a = []));
+    a.push(e);
+  }
+  error(e: Event, reason: string, code = 'transform_failed'): void {
+    this.node.stats.error(code);
+    this.errors.push(makeErrorEvent(e, this.node.spec.id, this.node.spec.type, reason, code));
+  }
+  discard(count: number, reason: string): void { this.node.stats.discard(reason, count); }
+  reset(): void { this.main = []; this.named = null; this.errors = []; }
+}
+
+export function ensureDir(dir: string): string { mkdirSync(dir, { recursive: true }); return dir; }
