@@ -5,17 +5,29 @@
 import type { ComponentDefinition } from '../core/component.js';
 import { Registry } from '../engine/registry.js';
 
+import demo from './sources/demo/index.js';
+import fileSource from './sources/file/index.js';
+import httpServer from './sources/http_server/index.js';
 import stdin from './sources/stdin/index.js';
+import syslog from './sources/syslog/index.js';
 
+import dedupe from './transforms/dedupe/index.js';
 import filter from './transforms/filter/index.js';
+import parse from './transforms/parse/index.js';
+import remap from './transforms/remap/index.js';
+import route from './transforms/route/index.js';
+import sample from './transforms/sample/index.js';
+import throttle from './transforms/throttle/index.js';
 
 import blackhole from './sinks/blackhole/index.js';
 import console from './sinks/console/index.js';
+import fileSink from './sinks/file/index.js';
+import http from './sinks/http/index.js';
 
 export const definitions: readonly ComponentDefinition<any, any>[] = [
-  stdin,
-  filter,
-  blackhole, console,
+  demo, fileSource, httpServer, stdin, syslog,
+  dedupe, filter, parse, remap, route, sample, throttle,
+  blackhole, console, fileSink, http,
 ];
 
 export const registry = new Registry(definitions);

@@ -46,7 +46,8 @@ export abstract class Field<T> {
 
   parse(v: unknown, path: Path, ctx: CheckContext): T | undefined {
     if (v === undefined || v === null) {
-      if (this.meta.default !== undefined) return structuredClone(this.meta.default) as T;
+      // Defaults go through the same conversion as written values (`'1s'` -> 1000).
+      if (this.meta.default !== undefined) return this.check(structuredClone(this.meta.default), path, ctx);
       if (this.meta.required) {
         ctx.issues.push({ path, message: `missing required field \`${String(path[path.length - 1])}\``, hint: this.meta.description ? `${this.meta.description}` : undefined, at: 'key' });
       }

@@ -12,7 +12,8 @@ import { createMetricsRegistry } from './metrics.js';
 export interface ApiServer { app: FastifyInstance; address: string; close(): Promise<void> }
 
 export async function startApi(cfg: ApiConfig, getPipeline: () => Pipeline | null): Promise<ApiServer> {
-  const app = Fastify({ logger: false, bodyLimit: 1 << 20, connectionTimeout: 0, keepAliveTimeout: 5000, maxParamLength: 200 });
+  // forceCloseConnections: a stop must not wait for a `sluice tap` that is still streaming.
+  const app = Fastify({ logger: false, bodyLimit: 1 << 20, connectionTimeout: 0, keepAliveTimeout: 5000, maxParamLength: 200, forceCloseConnections: true });
   const metrics = createMetricsRegistry(getPipeline);
   const expected = cfg.token ? Buffer.from(`Bearer ${cfg.token}`) : null;
 
@@ -58,7 +59,7 @@ export async function startApi(cfg: ApiConfig, getPipeline: () => Pipeline | nul
     try {
       off = p.tap(ref, (events) => {
         for (const e of events) {
-          if (sent >= limit || tickCount >= perTick) return;
+          if (sent >= limit || tickCount >= perTick) break;
           sent++; tickCount++;
           reply.raw.write(JSON.stringify(e) + '\n');
         }

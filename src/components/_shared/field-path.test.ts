@@ -49,15 +49,20 @@ test('set creates or replaces intermediate containers; __proto__ becomes a plain
   assert.throws(() => compileFieldPath('list[-9]').set(e, 1), /out of range/);
 });
 
-test('delete removes fields and array items and returns the value', () => {
-  const e: Record<string, unknown> = { a: { b: 1, c: 2 }, arr: [1, 2, 3] };
-  assert.equal(compileFieldPath('a.b').delete(e), 1);
-  assert.equal(compileFieldPath('a.b').delete(e), undefined);
-  assert.equal(compileFieldPath('x.y').delete(e), undefined);
-  assert.equal(compileFieldPath('arr[0]').delete(e), 1);
-  assert.equal(compileFieldPath('a.toString').delete(e), undefined);
-  assert.deepEqual(e, { a: { c: 2 }, arr: [2, 3] });
-});
+for (const method of ['delete', 'remove'] as const) {
+  test(`${method} removes fields and array items and returns the value`, () => {
+    const e: Record<string, unknown> = { a: { b: 1, c: 2 }, arr: [1, 2, 3] };
+    assert.equal(compileFieldPath('a.b')[method](e), 1);
+    assert.equal(compileFieldPath('a.b').get(e), undefined);
+    assert.equal(compileFieldPath('a.b')[method](e), undefined);
+    assert.equal(compileFieldPath('x.y')[method](e), undefined);
+    assert.equal(compileFieldPath('arr[0]')[method](e), 1);
+    assert.equal(compileFieldPath('a.toString')[method](e), undefined);
+    assert.equal(JSON.stringify(e), '{"a":{"c":2},"arr":[2,3]}');
+    // remove leaves an undefined tombstone (as the language's del() does); delete leaves nothing.
+    assert.equal(Object.hasOwn(e.a as object, 'b'), method === 'remove');
+  });
+}
 
 test('key templates render values, and null when a part is missing', () => {
   const t = compileKeyTemplate('{{ src.ip }}:{{.port}}');

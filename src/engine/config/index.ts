@@ -191,6 +191,10 @@ export function validateConfig(paths: string[], registry: Registry, opts: LoadOp
   }
 
   const components = new Map<string, ComponentSpec>();
+  // Every id written, valid or not: an input naming a component that has its own problem is not
+  // reported again (one mistake, one error).
+  const declared = new Set<string>();
+  for (const { key } of kinds) for (const id of Object.keys((value[key] ?? {}) as object)) declared.add(id);
   for (const { key, kind } of kinds) {
     const section = (value[key] ?? {}) as Record<string, unknown>;
     for (const [id, rawComp] of Object.entries(section)) {
@@ -240,7 +244,9 @@ export function validateConfig(paths: string[], registry: Registry, opts: LoadOp
       const p: Path = Array.isArray(raw) ? [...base, 'inputs', i] : [...base, 'inputs'];
       if (typeof item !== 'string') { issues.push({ path: p, message: `expected a component id, found ${describe(item)}`, at: 'value' }); return; }
       const refs = resolveInput(item, components, spec.id);
-      if (typeof refs === 'string') issues.push({ path: p, message: refs, hint: inputHint(item, components), at: 'value' });
+      const named = item.split('.')[0]!;
+      if (typeof refs === 'string' && declared.has(named) && !components.has(named)) return;
+      if (typeof refs === 'string') issues.push({ path: p, message: refs, hint: inputHint(item, components, declared), at: 'value' });
       else for (const r of refs) if (!spec.inputs.some((x) => x.component === r.component && x.output === r.output)) spec.inputs.push(r);
     });
   }
@@ -296,8 +302,8 @@ export function resolveInput(text: string, components: Map<string, ComponentSpec
   return [{ component: id, output }];
 }
 
-function inputHint(text: string, components: Map<string, ComponentSpec>): string | undefined {
-  const names: string[] = [];
+function inputHint(text: string, components: Map<string, ComponentSpec>, declared: Set<string>): string | undefined {
+  const names: string[] = [...declared].filter((id) => !components.has(id));
   for (const c of components.values()) for (const o of c.outputs) names.push(o ? `${c.id}.${o}` : c.id);
   const near = closest(text, names);
   return near ? `did you mean \`${near}\`?` : `available: ${names.join(', ')}`;

@@ -1,0 +1,128 @@
+/** The running `http` sink: encode a batch, split it by size, and deliver each part with retries. */
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { SinkContext, SinkRuntime, WriteResult } from '../../../core/component.js';
+import type { Event } from '../../../core/event.js';
+import { HttpClient, TimeoutError, type ClientOptions } from './client.js';
+import { backoffMs, isRetriableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
+
+const gzipAsync = promisify(gzip);
+
+export interface HttpSinkOptions extends ClientOptions {
+  encoding: 'ndjson' | 'json_array';
+  compression: 'none' | 'gzip';
+  maxBatchBytes: number;
+  retry: RetryPolicy;
+}
+
+/** A delivery that failed: `permanent` when the server refused it, otherwise retries ran out or we stopped. */
+class DeliveryError extends Error {
+  constructor(message: string, readonly permanent: boolean) { super(message); }
+}
+
+interface Part { indexes: number[]; body: string }
+
+export class HttpSink implements SinkRuntime {
+  private readonly client: HttpClient;
+  private readonly target: string;
+  private readonly contentHeaders: Record<string, string>;
+
+  constructor(private readonly o: HttpSinkOptions) {
+    this.client = new HttpClient(o);
+    // For messages: never echo credentials that may sit in the URL.
+    this.target = `${o.url.protocol}//${o.url.host}${o.url.pathname}`;
+    this.contentHeaders = {};
+    if (o.compression === 'gzip') this.contentHeaders['content-encoding'] = 'gzip';
+    const userType = Object.keys(o.headers).some((k) => k.toLowerCase() === 'content-type');
+    if (!userType) this.contentHeaders['content-type'] = o.encoding === 'ndjson' ? 'application/x-ndjson' : 'application/json';
+  }
+
+  async write(events: Event[], ctx: SinkContext): Promise<WriteResult | void> {
+    const rejected: { index: number; reason: string }[] = [];
+    const parts = this.encode(events, rejected);
+    let failedFrom = -1;
+    let failReason = '';
+    for (let p = 0; p < parts.length; p++) {
+      const part = parts[p]!;
+      try {
+        await this.deliver(part, ctx);
+      } catch (e) {
+        const err = e as DeliveryError;
+        if (err.permanent) {
+          // The server refused this part; the next parts may be fine.
+          for (const index of part.indexes) rejected.push({ index, reason: err.message });
+          continue;
+        }
+        // Retries ran out (or a forced stop): the destination is down, so stop sending.
+        failedFrom = p;
+        failReason = err.message;
+        break;
+      }
+    }
+    if (failedFrom >= 0) {
+      for (let p = failedFrom; p < parts.length; p++) for (const index of parts[p]!.indexes) rejected.push({ index, reason: failReason });
+    }
+    if (rejected.length === 0) return;
+    // Nothing got through: fail the whole write, so the engine dead-letters it with the reason.
+    if (rejected.length === events.length) throw new Error(failReason || rejected[0]!.reason);
+    rejected.sort((a, b) => a.index - b.index);
+    return { rejected };
+  }
+
+  async stop(): Promise<void> { this.client.close(); }
+
+  /** Encode every event once, then group into bodies of at most max_batch_bytes (one event may exceed it alone). */
+  private encode(events: Event[], rejected: { index: number; reason: string }[]): Part[] {
+    const array = this.o.encoding === 'json_array';
+    const parts: Part[] = [];
+    let cur: Part = { indexes: [], body: '' };
+    let size = array ? 2 : 0;
+    for (let i = 0; i < events.length; i++) {
+      let text: string;
+      try { text = JSON.stringify(events[i]); } catch (e) {
+        rejected.push({ index: i, reason: `could not encode event as JSON: ${(e as Error).message}` });
+        continue;
+      }
+      const n = Buffer.byteLength(text) + 1; // newline or comma
+      if (cur.indexes.length > 0 && size + n > this.o.maxBatchBytes) {
+        parts.push(cur);
+        cur = { indexes: [], body: '' };
+        size = array ? 2 : 0;
+      }
+      cur.body += array ? (cur.indexes.length ? ',' : '') + text : text + '\n';
+      cur.indexes.push(i);
+      size += n;
+    }
+    if (cur.indexes.length) parts.push(cur);
+    if (array) for (const p of parts) p.body = `[${p.body}]`;
+    return parts;
+  }
+
+  private async deliver(part: Part, ctx: SinkContext): Promise<void> {
+    let body = Buffer.from(part.body);
+    if (this.o.compression === 'gzip') body = await gzipAsync(body);
+    const { retry } = this.o;
+    for (let attempt = 0; ; attempt++) {
+      if (ctx.signal.aborted) throw new DeliveryError(`not delivered to ${this.target}: stopped (forced) during retries`, false);
+      let problem: string;
+      let retryAfter: number | null = null;
+      try {
+        const res = await this.client.send(body, this.contentHeaders, ctx.signal);
+        if (res.status >= 200 && res.status < 300) return;
+        const preview = res.bodyStart.subarray(0, 200).toString('utf8').trim();
+        problem = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} from ${this.target}${preview ? `: ${preview}` : ''}`;
+        if (!isRetriableStatus(res.status)) throw new DeliveryError(`${problem} (permanent; not retried)`, true);
+        if (res.status === 429 || res.status === 503) retryAfter = parseRetryAfter(res.headers['retry-after']);
+      } catch (e) {
+        if (e instanceof DeliveryError) throw e;
+        if (ctx.signal.aborted) throw new DeliveryError(`not delivered to ${this.target}: stopped (forced) during a request`, false);
+        problem = e instanceof TimeoutError ? `timeout: ${e.message} from ${this.target}` : `request to ${this.target} failed: ${(e as Error).message}`;
+      }
+      if (attempt >= retry.attempts) throw new DeliveryError(`gave up after ${attempt + 1} attempt${attempt ? 's' : ''}; last error: ${problem}`, false);
+      // Retry-After is honoured up to max_backoff, so one answer cannot stall the pipeline for hours.
+      const wait = retryAfter !== null ? Math.min(retryAfter, retry.maxBackoffMs) : backoffMs(retry, attempt);
+      ctx.log.warn(`attempt ${attempt + 1} failed (${problem}); retrying in ${wait} ms`);
+      await sleep(wait, ctx.signal);
+    }
+  }
+}
