@@ -24,7 +24,8 @@ const walk = (d) => {
   for (const f of readdirSync(d).sort()) {
     const p = join(d, f);
     if (statSync(p).isDirectory()) walk(p);
-    else if (f.endsWith('.test.js')) files.push(p);
+    // Only tests whose TypeScript source still exists: a deleted test leaves its old build behind.
+    else if (f.endsWith('.test.js') && existsSync(p.replace(/^dist\//, '').replace(/\.js$/, '.ts'))) files.push(p);
   }
 };
 for (const d of suites[which]) walk(d);

@@ -7,6 +7,7 @@
 import type { Event } from './event.js';
 import type { BatchFinalizer } from './finalizer.js';
 import type { ObjectField, Shape, InferShape } from './schema.js';
+import type { ErrorCode } from './errors.js';
 
 export type ComponentKind = 'source' | 'transform' | 'sink';
 export type ComponentStatus = 'stable' | 'beta' | 'alpha' | 'deprecated';
@@ -64,7 +65,7 @@ export interface SourceContext {
    */
   send(events: Event[], opts?: { bytes?: number; finalizer?: BatchFinalizer }): Promise<void>;
   /** Send an input that could not be read (bad framing, invalid UTF-8...) to the errors output. */
-  error(event: Event, reason: string, code?: string): Promise<void>;
+  error(event: Event, reason: string, code?: ErrorCode): Promise<void>;
   readonly state: StateStore;
   readonly log: Logger;
 }
@@ -80,7 +81,7 @@ export interface TransformOutput {
   /** Emit to a named output (`route_id.high`). */
   emit(output: string, event: Event): void;
   /** Send an event that failed here to the `errors` output with the reason. */
-  error(event: Event, reason: string, code?: string): void;
+  error(event: Event, reason: string, code?: ErrorCode): void;
   /** Count events dropped on purpose (filter, sample, dedupe, throttle). */
   discard(count: number, reason: string): void;
 }

@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildContext, Logger, SinkContext, SinkRuntime, SourceContext, SourceRuntime, TransformOutput, TransformRuntime } from '../core/component.js';
 import { ComponentConfigError } from '../core/component.js';
+import type { ErrorCode } from '../core/errors.js';
 import { cloneValue, estimateBytes, type Batch, type Event } from '../core/event.js';
 import { releaseAll, retainAll, type AckStatus, type BatchFinalizer } from '../core/finalizer.js';
 import type { ComponentSpec, ConfigProblem, PipelineConfig } from './config/index.js';
@@ -504,7 +505,7 @@ class Collector implements TransformOutput {
     if (!a) this.named.set(output, (a = []));
     a.push(e);
   }
-  error(e: Event, reason: string, code = 'transform_failed'): void {
+  error(e: Event, reason: string, code: ErrorCode = 'transform_failed'): void {
     this.node.stats.error(code);
     this.errors.push(makeErrorEvent(e, this.node.spec.id, this.node.spec.type, reason, code));
   }

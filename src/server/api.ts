@@ -13,7 +13,7 @@ export interface ApiServer { app: FastifyInstance; address: string; close(): Pro
 
 export async function startApi(cfg: ApiConfig, getPipeline: () => Pipeline | null): Promise<ApiServer> {
   // forceCloseConnections: a stop must not wait for a `sluice tap` that is still streaming.
-  const app = Fastify({ logger: false, bodyLimit: 1 << 20, connectionTimeout: 0, keepAliveTimeout: 5000, maxParamLength: 200, forceCloseConnections: true });
+  const app = Fastify({ logger: false, bodyLimit: 1 << 20, connectionTimeout: 0, keepAliveTimeout: 5000, forceCloseConnections: true });
   const metrics = createMetricsRegistry(getPipeline);
   const expected = cfg.token ? Buffer.from(`Bearer ${cfg.token}`) : null;
 

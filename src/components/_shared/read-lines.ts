@@ -1,4 +1,5 @@
 /** Read a byte stream as lines into batches: shared by stdin and anything else stream-shaped. */
+import type { ErrorCode } from '../../core/errors.js';
 import type { Readable } from 'node:stream';
 import type { SourceContext } from '../../core/component.js';
 import type { Event } from '../../core/event.js';
@@ -8,7 +9,7 @@ import { LineSplitter } from './lines.js';
 export async function readLines(stream: Readable, cfg: { decoding: Decoding; max_line_bytes: number; batch_events: number }, ctx: SourceContext, extra?: Record<string, unknown>): Promise<void> {
   let events: Event[] = [];
   let bytes = 0;
-  const errors: { event: Event; reason: string; code: string }[] = [];
+  const errors: { event: Event; reason: string; code: ErrorCode }[] = [];
   const splitter = new LineSplitter(cfg.max_line_bytes, {
     line(text, n) {
       const r = decode(cfg.decoding, text);

@@ -2,7 +2,8 @@
  * `${VAR}`, `${VAR:-default}` and `$${...}` (a literal `${...}`) in config strings. Interpolation
  * happens on parsed scalar values, not on raw text, so an environment value can never inject YAML
  * structure, and positions stay exact. A scalar that is entirely one `${...}` and resolves to a
- * number or boolean becomes that type (`count: ${N}`).
+ * number or boolean becomes that type (`count: ${N}`); one that resolves to an empty string
+ * leaves the option unset (`count: ${N:-}`).
  */
 import type { Path } from '../../core/schema.js';
 
@@ -37,6 +38,8 @@ function interpolateString(text: string, env: NodeJS.ProcessEnv, path: Path, iss
     return '';
   });
   if (whole) {
+    // `count: ${N:-}` with N unset means the option is not set at all.
+    if (out === '') return undefined;
     if (/^-?\d+(\.\d+)?$/.test(out)) return Number(out);
     if (out === 'true' || out === 'false') return out === 'true';
   }

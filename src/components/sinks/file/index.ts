@@ -5,7 +5,6 @@
 import { ComponentConfigError, defineComponent, type WriteResult } from '../../../core/component.js';
 import type { Event } from '../../../core/event.js';
 import { s } from '../../../core/schema.js';
-import { parseBytes, parseDuration } from '../../../core/units.js';
 import { encoder, encodingField } from '../../_shared/encoding.js';
 import { PathTemplate } from './template.js';
 import { WriterPool } from './writers.js';
@@ -26,9 +25,6 @@ export const config = s.object({
     .desc('Field with the event time for `%` codes: an ISO 8601 string or epoch milliseconds. Events without a valid one use the current time.'),
 });
 
-const bytesOf = (v: number | string | undefined): number => (v === undefined ? 0 : typeof v === 'number' ? v : parseBytes(v) ?? Number.NaN);
-const msOf = (v: number | string | undefined): number => (v === undefined ? 0 : typeof v === 'number' ? v : parseDuration(v) ?? Number.NaN);
-
 export default defineComponent({
   type: 'file',
   kind: 'sink',
@@ -48,16 +44,15 @@ export default defineComponent({
     'exclusively, and a restart continues in the highest-numbered file. Nothing is overwritten.',
   ].join('\n'),
   config,
-  build: (raw, ctx) => {
-    const maxBytes = bytesOf(raw.max_file_bytes);
-    const maxAgeMs = msOf(raw.max_file_age);
-    const idleMs = msOf(raw.idle_timeout);
-    if (!(maxBytes >= 0)) throw new ComponentConfigError('invalid max_file_bytes', ['max_file_bytes']);
-    if (!(maxAgeMs >= 0)) throw new ComponentConfigError('invalid max_file_age', ['max_file_age']);
-    if (!(idleMs > 0)) throw new ComponentConfigError('idle_timeout must be more than 0', ['idle_timeout']);
-    const tpl = new PathTemplate(raw.path, ctx.configDir, raw.timestamp_field);
-    const enc = encoder(raw.encoding);
-    const pool = new WriterPool(raw.max_open_files, { compression: raw.compression, maxBytes, maxAgeMs, fsync: raw.fsync });
+  build: (cfg, ctx) => {
+    // Unset rotation limits are 0: no rotation by size or age.
+    const maxBytes = cfg.max_file_bytes ?? 0;
+    const maxAgeMs = cfg.max_file_age ?? 0;
+    const idleMs = cfg.idle_timeout;
+    if (idleMs <= 0) throw new ComponentConfigError('idle_timeout must be more than 0', ['idle_timeout']);
+    const tpl = new PathTemplate(cfg.path, ctx.configDir, cfg.timestamp_field);
+    const enc = encoder(cfg.encoding);
+    const pool = new WriterPool(cfg.max_open_files, { compression: cfg.compression, maxBytes, maxAgeMs, fsync: cfg.fsync });
     // Resolving a rendered path costs more than rendering it; most batches reuse a few paths.
     const resolved = new Map<string, string | null>();
     const resolvePath = (p: string) => {

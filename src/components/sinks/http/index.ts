@@ -1,9 +1,8 @@
 /** `http`: sends batches of events to a URL with POST or PUT, retrying what may succeed later. */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { ComponentConfigError, defineComponent } from '../../../core/component.js';
 import { s, type CheckContext } from '../../../core/schema.js';
-import { parseBytes, parseDuration } from '../../../core/units.js';
 import { HttpSink } from './sink.js';
 
 const retryField = s.object({
@@ -35,13 +34,6 @@ export const config = s.object({
     verify: s.bool().default(true).desc('Verify the server certificate and name. Turn off only for testing.'),
   }).desc('TLS settings for https:// URLs.'),
 });
-
-/**
- * Schema defaults reach build() as written (`'30s'`, `'10MiB'`), not converted like configured
- * values; convert here until the schema converts defaults itself.
- */
-const ms = (v: number | string): number => (typeof v === 'string' ? parseDuration(v) ?? NaN : v);
-const bytes = (v: number | string): number => (typeof v === 'string' ? parseBytes(v) ?? NaN : v);
 
 export default defineComponent({
   type: 'http',
@@ -84,10 +76,11 @@ export default defineComponent({
     }
     url.username = ''; url.password = '';
 
-    let ca: Buffer | null = null;
+    let caFile: string | null = null;
     if (cfg.tls?.ca_file) {
-      const file = resolve(ctx.configDir, cfg.tls.ca_file);
-      try { ca = readFileSync(file); } catch (e) { throw new ComponentConfigError(`cannot read tls.ca_file ${file}: ${(e as Error).message}`, ['tls', 'ca_file']); }
+      caFile = resolve(ctx.configDir, cfg.tls.ca_file);
+      // Only check it is readable, so `sluice validate` reports a wrong path; the sink reads it at start.
+      try { accessSync(caFile, constants.R_OK); } catch (e) { throw new ComponentConfigError(`cannot read tls.ca_file ${caFile}: ${(e as Error).message}`, ['tls', 'ca_file']); }
     }
 
     const r = cfg.retry ?? retryField.parse({}, [], { issues: [], positionOf: () => undefined } as CheckContext)!;
@@ -95,13 +88,13 @@ export default defineComponent({
       url,
       method: cfg.method === 'put' ? 'PUT' : 'POST',
       headers,
-      timeoutMs: ms(cfg.timeout),
-      ca,
+      timeoutMs: cfg.timeout,
+      caFile,
       verify: cfg.tls?.verify ?? true,
       encoding: cfg.encoding,
       compression: cfg.compression,
-      maxBatchBytes: bytes(cfg.max_batch_bytes),
-      retry: { attempts: r.attempts, initialBackoffMs: ms(r.initial_backoff), maxBackoffMs: ms(r.max_backoff), jitter: r.jitter },
+      maxBatchBytes: cfg.max_batch_bytes,
+      retry: { attempts: r.attempts, initialBackoffMs: r.initial_backoff, maxBackoffMs: r.max_backoff, jitter: r.jitter },
     });
   },
 });

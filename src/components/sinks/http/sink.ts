@@ -1,4 +1,5 @@
 /** The running `http` sink: encode a batch, split it by size, and deliver each part with retries. */
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { SinkContext, SinkRuntime, WriteResult } from '../../../core/component.js';
@@ -8,7 +9,9 @@ import { backoffMs, isRetriableStatus, parseRetryAfter, sleep, type RetryPolicy 
 
 const gzipAsync = promisify(gzip);
 
-export interface HttpSinkOptions extends ClientOptions {
+export interface HttpSinkOptions extends Omit<ClientOptions, 'ca'> {
+  /** Absolute path of a PEM file with extra CA certificates; read at start, not at build. */
+  caFile: string | null;
   encoding: 'ndjson' | 'json_array';
   compression: 'none' | 'gzip';
   maxBatchBytes: number;
@@ -23,12 +26,12 @@ class DeliveryError extends Error {
 interface Part { indexes: number[]; body: string }
 
 export class HttpSink implements SinkRuntime {
-  private readonly client: HttpClient;
+  /** Made at start (or first write), not at build: `sluice validate` builds sinks it never starts. */
+  private client: HttpClient | null = null;
   private readonly target: string;
   private readonly contentHeaders: Record<string, string>;
 
   constructor(private readonly o: HttpSinkOptions) {
-    this.client = new HttpClient(o);
     // For messages: never echo credentials that may sit in the URL.
     this.target = `${o.url.protocol}//${o.url.host}${o.url.pathname}`;
     this.contentHeaders = {};
@@ -37,7 +40,10 @@ export class HttpSink implements SinkRuntime {
     if (!userType) this.contentHeaders['content-type'] = o.encoding === 'ndjson' ? 'application/x-ndjson' : 'application/json';
   }
 
+  async start(): Promise<void> { await this.connect(); }
+
   async write(events: Event[], ctx: SinkContext): Promise<WriteResult | void> {
+    const client = await this.connect();
     const rejected: { index: number; reason: string }[] = [];
     const parts = this.encode(events, rejected);
     let failedFrom = -1;
@@ -45,7 +51,7 @@ export class HttpSink implements SinkRuntime {
     for (let p = 0; p < parts.length; p++) {
       const part = parts[p]!;
       try {
-        await this.deliver(part, ctx);
+        await this.deliver(client, part, ctx);
       } catch (e) {
         const err = e as DeliveryError;
         if (err.permanent) {
@@ -69,7 +75,19 @@ export class HttpSink implements SinkRuntime {
     return { rejected };
   }
 
-  async stop(): Promise<void> { this.client.close(); }
+  async stop(): Promise<void> {
+    this.client?.close();
+    this.client = null;
+  }
+
+  private async connect(): Promise<HttpClient> {
+    if (this.client) return this.client;
+    let ca: Buffer | null = null;
+    if (this.o.caFile !== null) {
+      try { ca = await readFile(this.o.caFile); } catch (e) { throw new Error(`cannot read tls.ca_file ${this.o.caFile}: ${(e as Error).message}`); }
+    }
+    return (this.client ??= new HttpClient({ ...this.o, ca }));
+  }
 
   /** Encode every event once, then group into bodies of at most max_batch_bytes (one event may exceed it alone). */
   private encode(events: Event[], rejected: { index: number; reason: string }[]): Part[] {
@@ -98,7 +116,7 @@ export class HttpSink implements SinkRuntime {
     return parts;
   }
 
-  private async deliver(part: Part, ctx: SinkContext): Promise<void> {
+  private async deliver(client: HttpClient, part: Part, ctx: SinkContext): Promise<void> {
     let body = Buffer.from(part.body);
     if (this.o.compression === 'gzip') body = await gzipAsync(body);
     const { retry } = this.o;
@@ -107,7 +125,7 @@ export class HttpSink implements SinkRuntime {
       let problem: string;
       let retryAfter: number | null = null;
       try {
-        const res = await this.client.send(body, this.contentHeaders, ctx.signal);
+        const res = await client.send(body, this.contentHeaders, ctx.signal);
         if (res.status >= 200 && res.status < 300) return;
         const preview = res.bodyStart.subarray(0, 200).toString('utf8').trim();
         problem = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} from ${this.target}${preview ? `: ${preview}` : ''}`;

@@ -5,6 +5,7 @@
  * contiguous settled prefix, because batches may settle out of order (fan-out to a slow and a
  * fast sink). A restart resumes after the last line whose batch settled: at-least-once.
  */
+import type { ErrorCode } from '../../../core/errors.js';
 import type { Logger, StateStore } from '../../../core/component.js';
 import type { Event } from '../../../core/event.js';
 import type { AckStatus } from '../../../core/finalizer.js';
@@ -73,7 +74,7 @@ export function readCheckpoint(store: StateStore, key: string): Checkpoint | und
 /** A batch ready to send: its events and, per file, the offset through which it accounts lines. */
 export interface SealedBatch { events: Event[]; bytes: number; marks: Map<FileProgress, number> }
 
-export interface BadInput { event: Event; reason: string; code: string }
+export interface BadInput { event: Event; reason: string; code: ErrorCode }
 
 /**
  * Collects events from all files into batches of at most `max` events. Per-event code only

@@ -6,7 +6,6 @@
 import RE2 from 're2';
 import { ComponentConfigError, defineComponent } from '../../../core/component.js';
 import { s } from '../../../core/schema.js';
-import { parseBytes, parseDuration } from '../../../core/units.js';
 import { decodingField } from '../../_shared/decoding.js';
 import { multilineRules, type MultilineRules } from './multiline.js';
 import { FileSourceRunner } from './runner.js';
@@ -36,13 +35,6 @@ export const config = s.object({
     .desc('Finish once every matched file is read to its end (batch jobs, backfills): the pipeline then drains and `sluice run` exits 0. A last line without a newline is not read.'),
   file_key: s.string().default('file').desc('Field that receives the file path; an empty string adds no field.'),
 });
-
-/**
- * core/schema.ts returns string defaults ('1MiB', '250ms') unconverted (reported); accept both
- * forms so this component is right before and after that is fixed.
- */
-export const bytesOf = (v: number | string): number => (typeof v === 'number' ? v : parseBytes(v) ?? Number.NaN);
-export const msOf = (v: number | string): number => (typeof v === 'number' ? v : parseDuration(v) ?? Number.NaN);
 
 function compileRegex(src: string, path: (string | number)[]): RE2 {
   try {
@@ -74,20 +66,12 @@ export default defineComponent({
   ].join('\n'),
   capabilities: { acknowledgements: true },
   config,
-  build: (raw, ctx) => {
-    const cfg = {
-      ...raw,
-      max_line_bytes: bytesOf(raw.max_line_bytes),
-      read_bytes: bytesOf(raw.read_bytes),
-      glob_interval: msOf(raw.glob_interval),
-      poll_interval: msOf(raw.poll_interval),
-      multiline: raw.multiline ? { ...raw.multiline, timeout: msOf(raw.multiline.timeout) } : undefined,
-    };
+  build: (cfg, ctx) => {
     if (cfg.include.length === 0) throw new ComponentConfigError('`include` has no patterns', ['include'], 'list at least one glob, e.g. /var/log/*.log');
-    if (!(cfg.read_bytes >= 1024) || cfg.read_bytes > 64 * 1024 * 1024) throw new ComponentConfigError(`read_bytes must be between 1KiB and 64MiB, found ${cfg.read_bytes}`, ['read_bytes']);
-    if (!(cfg.max_line_bytes >= 1)) throw new ComponentConfigError('max_line_bytes must be at least 1 byte', ['max_line_bytes']);
-    if (!(cfg.poll_interval >= 1)) throw new ComponentConfigError('poll_interval must be at least 1ms', ['poll_interval']);
-    if (!(cfg.glob_interval >= 1)) throw new ComponentConfigError('glob_interval must be at least 1ms', ['glob_interval']);
+    if (cfg.read_bytes < 1024 || cfg.read_bytes > 64 * 1024 * 1024) throw new ComponentConfigError(`read_bytes must be between 1KiB and 64MiB, found ${cfg.read_bytes}`, ['read_bytes']);
+    if (cfg.max_line_bytes < 1) throw new ComponentConfigError('max_line_bytes must be at least 1 byte', ['max_line_bytes']);
+    if (cfg.poll_interval < 1) throw new ComponentConfigError('poll_interval must be at least 1ms', ['poll_interval']);
+    if (cfg.glob_interval < 1) throw new ComponentConfigError('glob_interval must be at least 1ms', ['glob_interval']);
     let multiline: MultilineRules | null = null;
     const ml = cfg.multiline;
     if (ml) {

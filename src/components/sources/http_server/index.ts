@@ -1,7 +1,6 @@
 /** `http_server`: receives events over HTTP POST (JSON, NDJSON or text lines; gzip or deflate). */
 import { ComponentConfigError, defineComponent } from '../../../core/component.js';
 import { s } from '../../../core/schema.js';
-import { parseBytes } from '../../../core/units.js';
 import { HttpServerSource, parseListenAddress } from './server.js';
 
 export const config = s.object({
@@ -24,12 +23,6 @@ export const config = s.object({
     .desc('Request headers to copy into every event, under `http.headers.<lower-case name>` (missing headers are left out).'),
   source_ip_key: s.string().default('source_ip').desc('Field that receives the client\'s IP address; an empty string leaves it out.'),
 });
-
-/**
- * Schema defaults reach build() as written (`'10MiB'`), not converted like configured values;
- * convert here until the schema converts defaults itself.
- */
-const bytes = (v: number | string): number => (typeof v === 'string' ? parseBytes(v) ?? NaN : v);
 
 export default defineComponent({
   type: 'http_server',
@@ -61,7 +54,7 @@ export default defineComponent({
       ...listen,
       path,
       token: cfg.auth ? cfg.auth.token : null,
-      maxBodyBytes: bytes(cfg.max_body_bytes),
+      maxBodyBytes: cfg.max_body_bytes,
       decoding: cfg.decoding,
       acknowledgements: cfg.acknowledgements,
       maxConnections: cfg.max_connections,

@@ -1,7 +1,6 @@
 /** `syslog`: receives syslog messages over UDP or TCP (RFC 5424 and RFC 3164, RFC 6587 framing). */
 import { ComponentConfigError, defineComponent } from '../../../core/component.js';
 import { s } from '../../../core/schema.js';
-import { parseBytes, parseDuration } from '../../../core/units.js';
 import { SyslogSource } from './server.js';
 
 export const config = s.object({
@@ -38,20 +37,16 @@ export default defineComponent({
       mode: cfg.mode,
       host: addr.host,
       port: addr.port,
-      maxMessageBytes: bytesOf(cfg.max_message_bytes),
+      maxMessageBytes: cfg.max_message_bytes,
       framing: cfg.framing,
       maxConnections: cfg.max_connections,
-      idleTimeoutMs: msOf(cfg.idle_timeout),
+      idleTimeoutMs: cfg.idle_timeout,
       parse: cfg.parse,
       hostKey: cfg.host_key,
       timezone: cfg.timezone,
     });
   },
 });
-
-// Field.parse returns a default as written ('64KiB', '5m'), not converted like a configured value.
-const bytesOf = (v: number | string): number => (typeof v === 'number' ? v : parseBytes(v) ?? Number.NaN);
-const msOf = (v: number | string): number => (typeof v === 'number' ? v : parseDuration(v) ?? Number.NaN);
 
 /** `host:port` or `[v6]:port`; port 0 picks a free port (tests). */
 export function parseAddress(text: string): { host: string; port: number } | null {

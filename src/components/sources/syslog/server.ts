@@ -7,6 +7,7 @@
  * the senders through TCP flow control. UDP cannot be slowed down: while a send is pending,
  * datagrams queue up to a bound, beyond which they are dropped, counted and logged.
  */
+import type { ErrorCode } from '../../../core/errors.js';
 import { isUtf8 } from 'node:buffer';
 import dgram from 'node:dgram';
 import net, { type AddressInfo } from 'node:net';
@@ -38,7 +39,7 @@ const UDP_MAX_PENDING_BYTES = 32 << 20;
 const PREVIEW = 200;
 const WARN_EVERY_MS = 10_000;
 
-interface PendingError { event: Event; reason: string; code: string }
+interface PendingError { event: Event; reason: string; code: ErrorCode }
 
 /** Collects events and errors from all peers and sends them in batches, one send at a time. */
 class Batcher {
@@ -65,7 +66,7 @@ class Batcher {
     this.schedule();
   }
 
-  error(event: Event, reason: string, code: string): void {
+  error(event: Event, reason: string, code: ErrorCode): void {
     this.errors.push({ event, reason, code });
     this.schedule();
   }
