@@ -30,6 +30,8 @@ export function makeEvent(r: () => number, i: number): Record<string, unknown> {
     host: pick(hosts),
     event_id: `evt-${i.toString(16).padStart(10, '0')}-${Math.floor(r() * 1e9).toString(36)}`,
     severity: pick(['info', 'info', 'info', 'notice', 'warning', 'error']),
+    trace_id: Math.floor(r() * 2 ** 52).toString(16).padStart(13, '0') + Math.floor(r() * 2 ** 52).toString(16).padStart(13, '0'),
+    labels: { env: pick(['prod', 'staging']), team: pick(['platform', 'payments', 'identity']), region: pick(['eu-west-1', 'us-east-1']), cluster: `k8s-${pick(['a', 'b', 'c'])}`, service: pick(['auth-gateway', 'billing-api', 'edge-proxy']) },
   };
   if (kind === 0) {
     const ok = r() > 0.3;

@@ -4,6 +4,8 @@
 import { ExprAbort, ExprRuntimeError } from './errors.js';
 import { Cidr, CidrSet, Regex, regexFrom, typeName } from './values.js';
 
+export { parseIPv4 } from './values.js';
+
 export const hasOwn = Object.hasOwn;
 export const isArray = Array.isArray;
 export const getProto = Object.getPrototypeOf;
@@ -337,6 +339,11 @@ export function wrapErr(x: unknown): Error {
   if (x instanceof ExprRuntimeError || x instanceof ExprAbort) return x;
   if (x instanceof RangeError && /call stack/i.test(x.message)) return rt('value nested too deeply (stack exhausted)');
   return rt(x instanceof Error ? x.message : String(x));
+}
+
+/** Entry guard of conditions and values (they have no try/catch, see codegen.ts). */
+export function badEvent(e: unknown): ExprRuntimeError {
+  return rt(`the event must be an object, got ${typeName(e)}`);
 }
 
 /** The reason given to `abort`. */

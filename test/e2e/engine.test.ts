@@ -146,3 +146,33 @@ sinks:
   run.child.kill('SIGTERM');
   assert.equal(await run.exited, 0);
 });
+
+test('--watch-config applies an edited config; an invalid edit is refused and the pipeline keeps running', async () => {
+  const dir = tmp();
+  const input = join(dir, 'in.log');
+  writeFileSync(input, '');
+  const out = join(dir, 'out.ndjson');
+  const cfg = join(dir, 'p.yaml');
+  const write = (cond: string) => writeFileSync(cfg, `
+data_dir: ${join(dir, 'data')}
+sources:
+  in: { type: file, include: [${input}], poll_interval: 50ms, file_key: "" }
+transforms:
+  keep: { type: filter, inputs: [in], condition: '${cond}' }
+sinks:
+  out: { type: file, inputs: [keep], path: ${out} }
+`);
+  write('.message == "a"');
+  const run = sluice(['run', '--watch-config', '-c', cfg]);
+  appendFileSync(input, 'a\nb\n');
+  await waitFor(() => readLines(out).length === 1, 20_000, 'a written');
+  write('.message == "b" or');
+  await waitFor(() => /reload \(config changed\) refused/.test(run.stderr()), 20_000, 'invalid config refused');
+  write('.message == "b"');
+  await waitFor(() => /reloaded \(config changed\): changed keep/.test(run.stderr()), 20_000, 'reload logged');
+  appendFileSync(input, 'a\nb\n');
+  await waitFor(() => readLines(out).length === 2, 20_000, 'b written');
+  run.child.kill('SIGTERM');
+  assert.equal(await run.exited, 0);
+  assert.deepEqual(readLines(out).map((l) => JSON.parse(l).message), ['a', 'b']);
+});

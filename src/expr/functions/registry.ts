@@ -27,16 +27,32 @@ export interface FnDef {
 
 const registry = new Map<string, FnDef>();
 
+/** Turn anything an implementation throws into ExprRuntimeError: compiled conditions and values run
+ * without a try/catch of their own (see codegen.ts), so functions keep that promise themselves. */
+function guard(name: string, impl: Impl): Impl {
+  return (...args: unknown[]) => {
+    try {
+      return impl(...args);
+    } catch (err) {
+      if (err instanceof ExprRuntimeError) throw err;
+      const msg = err instanceof RangeError && /call stack/i.test(err.message) ? 'value nested too deeply' : (err as Error)?.message ?? String(err);
+      throw new ExprRuntimeError(`${name}: ${msg}`);
+    }
+  };
+}
+
 export function def(
   name: string, params: number[], ret: number, impl: Impl,
-  opts: { min?: number; max?: number; fallible?: boolean; fresh?: boolean } = {},
+  opts: { min?: number; max?: number; fallible?: boolean; fresh?: boolean; safe?: boolean } = {},
 ): void {
   if (registry.has(name)) throw new Error(`duplicate function ${name}`);
   const min = opts.min ?? params.length;
   // an optional argument may be given as null to mean "the default"
   params = params.map((p, i) => (i >= min ? p | T.NULL : p));
   registry.set(name, {
-    name, params, ret, impl,
+    name, params, ret,
+    // `safe`: small functions that provably throw only ExprRuntimeError stay unwrapped (hot paths)
+    impl: opts.safe ? impl : guard(name, impl),
     min,
     max: opts.max ?? params.length,
     fallible: opts.fallible ?? false,

@@ -5,11 +5,11 @@ import { A, ANY, B, N, R, S, Z, def, fail, int, list, str, wrongType, T } from '
 
 const SN = S | Z;
 
-def('lower', [SN], SN, (s: unknown) => (s === null ? null : str('lower', s).toLowerCase()));
-def('upper', [SN], SN, (s: unknown) => (s === null ? null : str('upper', s).toUpperCase()));
-def('trim', [SN], SN, (s: unknown) => (s === null ? null : str('trim', s).trim()));
-def('trim_start', [SN], SN, (s: unknown) => (s === null ? null : str('trim_start', s).trimStart()));
-def('trim_end', [SN], SN, (s: unknown) => (s === null ? null : str('trim_end', s).trimEnd()));
+def('lower', [SN], SN, (s: unknown) => (s === null ? null : str('lower', s).toLowerCase()), { safe: true });
+def('upper', [SN], SN, (s: unknown) => (s === null ? null : str('upper', s).toUpperCase()), { safe: true });
+def('trim', [SN], SN, (s: unknown) => (s === null ? null : str('trim', s).trim()), { safe: true });
+def('trim_start', [SN], SN, (s: unknown) => (s === null ? null : str('trim_start', s).trimStart()), { safe: true });
+def('trim_end', [SN], SN, (s: unknown) => (s === null ? null : str('trim_end', s).trimEnd()), { safe: true });
 
 def('split', [SN, S | R, N], A | Z, (s: unknown, sep: unknown, limit?: unknown) => {
   if (s === null) return null;
@@ -47,12 +47,12 @@ def('starts_with', [SN, S], B, (s: unknown, p: unknown) => {
   if (typeof s === 'string' && typeof p === 'string') return s.startsWith(p);
   if (s === null) return false;
   throw wrongType('starts_with', 'strings', typeof s === 'string' ? p : s);
-});
+}, { safe: true });
 def('ends_with', [SN, S], B, (s: unknown, p: unknown) => {
   if (typeof s === 'string' && typeof p === 'string') return s.endsWith(p);
   if (s === null) return false;
   throw wrongType('ends_with', 'strings', typeof s === 'string' ? p : s);
-});
+}, { safe: true });
 
 def('replace', [SN, S | R, S, N], SN, (s: unknown, pat: unknown, rep: unknown, count?: unknown) => {
   if (s === null) return null;

@@ -61,15 +61,15 @@ def('to_bool', [ANY], B | Z, (v: unknown) => {
   throw wrongType('to_bool', 'a boolean, number or string', v);
 }, { fallible: true });
 
-def('type_of', [ANY], S, (v: unknown) => typeName(v));
-def('is_null', [ANY], B, (v: unknown) => v === null || v === undefined);
-def('is_string', [ANY], B, (v: unknown) => typeof v === 'string');
-def('is_number', [ANY], B, (v: unknown) => typeof v === 'number');
-def('is_integer', [ANY], B, (v: unknown) => typeof v === 'number' && Number.isInteger(v));
-def('is_boolean', [ANY], B, (v: unknown) => typeof v === 'boolean');
-def('is_array', [ANY], B, (v: unknown) => isArray(v));
-def('is_object', [ANY], B, (v: unknown) => typeName(v) === 'object');
-def('is_regex', [ANY], B, (v: unknown) => v instanceof Regex);
+def('type_of', [ANY], S, (v: unknown) => typeName(v), { safe: true });
+def('is_null', [ANY], B, (v: unknown) => v === null || v === undefined, { safe: true });
+def('is_string', [ANY], B, (v: unknown) => typeof v === 'string', { safe: true });
+def('is_number', [ANY], B, (v: unknown) => typeof v === 'number', { safe: true });
+def('is_integer', [ANY], B, (v: unknown) => typeof v === 'number' && Number.isInteger(v), { safe: true });
+def('is_boolean', [ANY], B, (v: unknown) => typeof v === 'boolean', { safe: true });
+def('is_array', [ANY], B, (v: unknown) => isArray(v), { safe: true });
+def('is_object', [ANY], B, (v: unknown) => typeName(v) === 'object', { safe: true });
+def('is_regex', [ANY], B, (v: unknown) => v instanceof Regex, { safe: true });
 def('is_empty', [ANY], B, (v: unknown) => {
   if (v === null || v === undefined || v === '') return true;
   if (isArray(v)) return v.length === 0;
