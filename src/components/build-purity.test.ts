@@ -78,6 +78,11 @@ test('build() creates no file, directory, socket or timer', async () => {
         await tick();
         const res1 = resourceCounts();
         const gained = [...res1].filter(([r, n]) => n > (res0.get(r) ?? 0)).map(([r, n]) => `${r} +${n - (res0.get(r) ?? 0)}`);
+        if (gained.length) {
+          // A leaked listener or timer would keep this test process alive forever after the
+          // failure is reported; end it once the report is out.
+          setTimeout(() => process.exit(1), 2000).unref();
+        }
         assert.deepEqual(gained, [], `${key} (config ${i}) left active resources after build()`);
         assert.deepEqual(tree(dataDir), before.data, `${key} (config ${i}) wrote under data_dir during build()`);
         assert.deepEqual(tree(cwd), before.cwd, `${key} (config ${i}) wrote under the working directory during build()`);

@@ -16,7 +16,7 @@ import { quietLog } from '../engine/testing.js';
 import { runUnitTest } from '../engine/unit-tests.js';
 
 // Compiled tests run from dist/src/components (or a private build folder); examples live in src/.
-const repo = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/\.build\/[^/]+\/$/, '/');
+const repo = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/\.build\/(?:[^/]+\/)?$/, '/');
 
 const files: string[] = [];
 for (const d of definitions) {
