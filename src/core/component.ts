@@ -66,6 +66,8 @@ export interface SourceContext {
   send(events: Event[], opts?: { bytes?: number; finalizer?: BatchFinalizer }): Promise<void>;
   /** Send an input that could not be read (bad framing, invalid UTF-8...) to the errors output. */
   error(event: Event, reason: string, code?: ErrorCode): Promise<void>;
+  /** Count inputs dropped on purpose before they became events (UDP datagrams over the backlog). */
+  discard(count: number, reason: string): void;
   readonly state: StateStore;
   readonly log: Logger;
 }

@@ -14,7 +14,6 @@ export const errorCodes = {
   rejected: 'The destination rejected the event permanently.',
   unrouted: 'A route transform had no matching route and no default output consumer.',
   request_invalid: 'An HTTP request to a source was malformed.',
-  message_too_large: 'A network message exceeded the source\'s size limit (max_message_bytes).',
   transform_failed: 'A transform failed on a batch (a defect in the component); the events are kept with the reason.',
   component_failed: 'A component stopped with an error (counted in metrics; see the log).',
 } as const;

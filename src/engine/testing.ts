@@ -54,14 +54,14 @@ export async function runTransform(rt: TransformRuntime, events: Event[], opts: 
   return res;
 }
 
-export interface SourceResult { events: Event[]; errors: ErrorEvent[]; batches: number; finalizers: BatchFinalizer[] }
+export interface SourceResult { events: Event[]; errors: ErrorEvent[]; batches: number; finalizers: BatchFinalizer[]; discarded: number }
 
 /**
  * Run a source until it finishes, `until(result)` returns true, or `timeoutMs` passes (then the
  * source is aborted and must return). Pass `state` to carry checkpoints across runs.
  */
 export async function runSource(rt: SourceRuntime, opts: { until?: (r: SourceResult) => boolean; timeoutMs?: number; state?: MemoryStateStore; onSend?: (events: Event[], fin?: BatchFinalizer) => Promise<void> | void; signal?: AbortController } = {}): Promise<SourceResult> {
-  const res: SourceResult = { events: [], errors: [], batches: 0, finalizers: [] };
+  const res: SourceResult = { events: [], errors: [], batches: 0, finalizers: [], discarded: 0 };
   const abort = opts.signal ?? new AbortController();
   const check = () => { if (opts.until?.(res)) abort.abort(new Error('test done')); };
   const ctx: SourceContext = {
@@ -77,6 +77,7 @@ export async function runSource(rt: SourceRuntime, opts: { until?: (r: SourceRes
       else o?.finalizer?.release('delivered');
       check();
     },
+    discard: (n) => { res.discarded += n; },
     error: async (event, reason, code = 'parse_failed') => { res.errors.push(makeErrorEvent(event, 'test', 'test', reason, code)); check(); },
   };
   const timer = setTimeout(() => abort.abort(new Error('timeout')), opts.timeoutMs ?? 5000);

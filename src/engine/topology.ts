@@ -240,6 +240,7 @@ export class Pipeline {
         const finalizers = fin ? [fin] : [];
         try { await this.emit(n, DEFAULT, events, finalizers, bytes); } finally { if (fin) fin.release('delivered'); }
       },
+      discard: (count, reason) => { n.stats.discard(reason, count); },
       error: async (event, reason, code = 'parse_failed') => {
         n.stats.error(code);
         await this.emit(n, 'errors', [makeErrorEvent(event, n.spec.id, n.spec.type, reason, code)], [], estimateBytes(event));

@@ -47,7 +47,7 @@ export interface Live {
 /** Run a source in the background; `onSend` decides when finalizers settle (default: at once). */
 export function start(rt: SourceRuntime, opts: { state?: MemoryStateStore | import('../../../core/component.js').StateStore; onSend?: (events: Event[], fin?: BatchFinalizer) => void } = {}): Live {
   const ac = new AbortController();
-  let live: SourceResult = { events: [], errors: [], batches: 0, finalizers: [] };
+  let live: SourceResult = { events: [], errors: [], batches: 0, finalizers: [], discarded: 0 };
   const done = runSource(rt, {
     signal: ac,
     state: opts.state as MemoryStateStore,

@@ -157,7 +157,7 @@ export class SyslogSource implements SourceRuntime {
     const batcher = new Batcher(ctx, () => {});
     const handle = this.handler(batcher);
     const sock = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
-    const drops = new DropCounter(ctx.log);
+    const drops = new DropCounter(ctx);
     sock.on('message', (msg, rinfo) => {
       const ip = normalizeIp(rinfo.address);
       if (batcher.size >= UDP_MAX_PENDING_EVENTS || batcher.bytes >= UDP_MAX_PENDING_BYTES) { drops.add(); return; }
@@ -264,15 +264,17 @@ export class SyslogSource implements SourceRuntime {
 class DropCounter {
   private count = 0;
   private last = 0;
-  constructor(private readonly log: Logger) {}
+  constructor(private readonly ctx: SourceContext) {}
   add(): void {
     this.count++;
+    // Counted at once in the component's discarded metric; the warning is rate-limited.
+    this.ctx.discard(1, 'udp backlog full');
     const now = Date.now();
     if (now - this.last >= WARN_EVERY_MS) this.flush(now);
   }
   flush(now = Date.now()): void {
     if (this.count === 0) return;
-    this.log.warn(`syslog: dropped ${this.count} UDP datagram(s): the pipeline is slower than the senders and UDP cannot be slowed down (use TCP for backpressure)`);
+    this.ctx.log.warn(`syslog: dropped ${this.count} UDP datagram(s): the pipeline is slower than the senders and UDP cannot be slowed down (use TCP for backpressure)`);
     this.count = 0;
     this.last = now;
   }
