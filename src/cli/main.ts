@@ -3,8 +3,11 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { register as components } from './commands/components.js';
 import { register as dlq } from './commands/dlq.js';
+import { register as evalCmd } from './commands/eval.js';
 import { register as generate } from './commands/generate.js';
+import { register as repl } from './commands/repl.js';
 import { register as run } from './commands/run.js';
+import { register as stats } from './commands/stats.js';
 import { register as tap } from './commands/tap.js';
 import { register as test } from './commands/test.js';
 import { register as top } from './commands/top.js';
@@ -17,7 +20,7 @@ const program = new Command('sluice')
   .version(pkg.version)
   .showHelpAfterError('(run `sluice help <command>` for its options)');
 
-for (const r of [run, validate, test, top, tap, dlq, components, generate]) r(program);
+for (const r of [run, validate, test, top, tap, stats, dlq, evalCmd, repl, components, generate]) r(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`error: ${e.message}\n`);

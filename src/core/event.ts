@@ -13,10 +13,14 @@ export interface Batch {
   finalizers: BatchFinalizer[];
   /** Approximate size of the events in bytes (raw input size where the source knows it). */
   bytes: number;
+  /** The source these events came from (a transform's outputs keep their input's origin). */
+  origin: string;
+  /** Error events (from an `errors` output): already accounted as dead-lettered. */
+  errors: boolean;
 }
 
-export function makeBatch(events: Event[], bytes: number, finalizers: BatchFinalizer[] = []): Batch {
-  return { events, finalizers, bytes };
+export function makeBatch(events: Event[], bytes: number, origin: string, finalizers: BatchFinalizer[] = [], errors = false): Batch {
+  return { events, finalizers, bytes, origin, errors };
 }
 
 /**

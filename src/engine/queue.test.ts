@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { BatchQueue } from './queue.js';
 import type { Batch } from '../core/event.js';
 
-const batch = (n: number, bytes = n * 10): Batch => ({ events: Array.from({ length: n }, (_, i) => ({ i })), finalizers: [], bytes });
+const batch = (n: number, bytes = n * 10): Batch => ({ events: Array.from({ length: n }, (_, i) => ({ i })), finalizers: [], bytes, origin: 'test', errors: false });
 
 test('push waits while the queue is full in events, and resumes when the consumer is done', async () => {
   const q = new BatchQueue(10, 1e9);

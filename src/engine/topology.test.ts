@@ -15,6 +15,15 @@ import { collect, tag } from './test-components.js';
 
 beforeEach(() => collected.clear());
 
+/** After a run: every source's books balance and nothing is left in flight. */
+function assertBooks(p: Pipeline): void {
+  for (const a of p.accounting.all()) {
+    assert.ok(a.balanced, `books of ${a.source} do not balance: ${JSON.stringify(a)}`);
+    assert.equal(a.inFlight, 0, `${a.source} has events in flight after the run`);
+    assert.equal(a.unreported, 0, `${a.source} lost events without reporting them`);
+  }
+}
+
 function pipeline(yaml: string, registry = testRegistry): Pipeline {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-topo-'));
   const cfg = validateConfig(['p.yaml'], registry, { env: {}, texts: new Map([['p.yaml', `data_dir: ${dir}\n${yaml}`]]) });
@@ -37,6 +46,9 @@ sinks: { out: { type: collect, inputs: [t], name: a } }
   assert.equal(t.receivedEvents, 103);
   assert.equal(t.sentEvents.get(''), 103);
   assert.equal(t.sentEvents.get('even'), 52);
+  // The `even` copies are nobody's input: counted as created, then dropped (no consumer).
+  assertBooks(p);
+  assert.deepEqual(p.accounting.of('gen').toJSON(), { source: 'gen', received: 103, created: 52, delivered: 103, dropped: 52, unreported: 0, dead_lettered: 0, in_flight: 0, balanced: true });
 });
 
 test('fan-out gives each consumer its own copy', async () => {
@@ -53,6 +65,9 @@ sinks:
   await p.done;
   assert.deepEqual(collected.get('a')!.map((e) => e.which), ['a', 'a', 'a', 'a']);
   assert.deepEqual(collected.get('b')!.map((e) => e.which), ['b', 'b', 'b', 'b']);
+  assertBooks(p);
+  // 4 fan-out copies, plus each transform's 2 `even` copies that nobody reads (dropped).
+  assert.deepEqual(p.accounting.of('gen').toJSON(), { source: 'gen', received: 4, created: 8, delivered: 8, dropped: 4, unreported: 0, dead_lettered: 0, in_flight: 0, balanced: true });
 });
 
 test('failed events go to the errors output, or to the dead-letter store when nobody reads it', async () => {
@@ -88,6 +103,10 @@ sinks:
   assert.equal(collected.get('e')!.length, 1);
   assert.equal(collected.get('e')![0]!.error_code, 'parse_failed');
   assert.equal([...p2.deadLetters.read()].length, 0);
+  assertBooks(p);
+  assertBooks(p2);
+  assert.equal(p2.accounting.of('gen').deadLettered, 1);
+  assert.equal(p2.accounting.of('gen').delivered, 2);
 });
 
 test('per-item rejections and failed deliveries are dead-lettered with the reason', async () => {
@@ -107,6 +126,8 @@ sinks:
   assert.equal(picky[0]!.reason, 'odd numbers refused');
   assert.equal(down.length, 6);
   assert.match(down[0]!.reason, /delivery failed: destination down/);
+  assertBooks(p);
+  assert.deepEqual(p.accounting.of('gen').toJSON(), { source: 'gen', received: 6, created: 6, delivered: 3, dropped: 0, unreported: 0, dead_lettered: 9, in_flight: 0, balanced: true });
 });
 
 test('a slow sink applies backpressure: queues stay within their bounds', async () => {
@@ -143,6 +164,7 @@ sinks: { out: { type: collect, inputs: [t], name: a, delay_ms: 3 } }
   const src = p.stats().find((x) => x.id === 'gen')!;
   assert.ok(src.receivedEvents > 0);
   assert.equal(collected.get('a')!.length, src.receivedEvents);
+  assertBooks(p);
 });
 
 test('finalizers settle delivered after the sink writes, rejected when the sink refuses', async () => {
@@ -194,6 +216,7 @@ sinks: { out: { type: collect, inputs: [t], name: ${name} } }
   assert.deepEqual(seen, [...Array(seen.length).keys()].map((i) => i + 1));
   const src = p.stats().find((x) => x.id === 'gen')!;
   assert.equal(first.length + second.length, src.receivedEvents);
+  assertBooks(p);
 });
 
 test('taps see the events on an output', async () => {

@@ -16,6 +16,7 @@ import { cloneValue, estimateBytes, type Batch, type Event } from '../core/event
 import { releaseAll, retainAll, type AckStatus, type BatchFinalizer } from '../core/finalizer.js';
 import type { ComponentSpec, ConfigProblem, PipelineConfig } from './config/index.js';
 import { ConfigError } from './config/index.js';
+import { Accounting } from './accounting.js';
 import { DeadLetterStore, makeErrorEvent } from './dlq.js';
 import { BatchQueue } from './queue.js';
 import { FileStateStore, MemoryStateStore } from './state.js';
@@ -62,6 +63,7 @@ export class Pipeline {
   private forced = false;
   private sendGate: Promise<void> | null = null;
   private inflight = 0;
+  readonly accounting = new Accounting();
   private idleWaiters: (() => void)[] = [];
   private stateTimer: NodeJS.Timeout | null = null;
   private finishedResolve!: () => void;
@@ -189,24 +191,30 @@ export class Pipeline {
    * Hand events on one output to its consumers. The caller keeps its own reference to the
    * finalizers and releases it afterwards; each queued batch holds one more.
    */
-  private async emit(n: Node, output: string, events: Event[], finalizers: BatchFinalizer[], bytes: number): Promise<void> {
+  private async emit(n: Node, output: string, events: Event[], finalizers: BatchFinalizer[], bytes: number, origin: string, errors: boolean): Promise<void> {
     if (events.length === 0) return;
     n.stats.sent(output, events.length, bytes);
     const taps = n.taps.get(output);
     if (taps) for (const t of taps) { try { t(events); } catch { /* a tap never breaks the pipeline */ } }
     const consumers = n.outputs.get(output);
+    const account = this.accounting.of(origin);
     if (!consumers || consumers.length === 0) {
       if (output === 'errors') this.dlq.write(events, { componentId: n.spec.id, componentType: n.spec.type });
-      else n.stats.discard(`no consumer for output ${output || 'default'}`, events.length);
+      else {
+        n.stats.discard(`no consumer for output ${output || 'default'}`, events.length);
+        if (!errors) account.dropped += events.length;
+      }
       return;
     }
+    if (!errors) account.created += events.length * (consumers.length - 1);
     for (let i = 0; i < consumers.length; i++) {
       const c = consumers[i]!;
       // The last consumer takes the originals; the others get copies, since transforms mutate.
       const evs = i === consumers.length - 1 ? events : events.map(cloneValue);
       retainAll(finalizers);
       this.inflight++;
-      await c.queue!.push({ events: evs, finalizers, bytes });
+      account.inFlight += evs.length;
+      await c.queue!.push({ events: evs, finalizers, bytes, origin, errors });
       c.stats.queueEvents = c.queue!.events;
       c.stats.queueBytes = c.queue!.bytes;
     }
@@ -226,6 +234,7 @@ export class Pipeline {
 
   private async runSource(n: Node): Promise<void> {
     const rt = n.runtime as SourceRuntime;
+    const account = this.accounting.of(n.spec.id);
     const ctx: SourceContext = {
       id: n.spec.id,
       signal: n.abort.signal,
@@ -236,14 +245,21 @@ export class Pipeline {
         const bytes = opts?.bytes ?? estimateEventsBytes(events);
         n.stats.receivedEvents += events.length;
         n.stats.receivedBytes += bytes;
+        account.received += events.length;
         const fin = opts?.finalizer;
         const finalizers = fin ? [fin] : [];
-        try { await this.emit(n, DEFAULT, events, finalizers, bytes); } finally { if (fin) fin.release('delivered'); }
+        try { await this.emit(n, DEFAULT, events, finalizers, bytes, n.spec.id, false); } finally { if (fin) fin.release('delivered'); }
       },
-      discard: (count, reason) => { n.stats.discard(reason, count); },
+      discard: (count, reason) => {
+        n.stats.discard(reason, count);
+        account.received += count;
+        account.dropped += count;
+      },
       error: async (event, reason, code = 'parse_failed') => {
         n.stats.error(code);
-        await this.emit(n, 'errors', [makeErrorEvent(event, n.spec.id, n.spec.type, reason, code)], [], estimateBytes(event));
+        account.received++;
+        account.deadLettered++;
+        await this.emit(n, 'errors', [makeErrorEvent(event, n.spec.id, n.spec.type, reason, code)], [], estimateBytes(event), n.spec.id, true);
       },
     };
     await rt.run(ctx);
@@ -268,23 +284,47 @@ export class Pipeline {
         out.reset();
         for (const ev of b.events) out.error(ev, `transform failed: ${(e as Error).message}`, 'transform_failed');
       }
-      await this.emitCollected(n, out, b.finalizers, b.bytes / Math.max(1, b.events.length));
+      this.settleBooks(b, out);
+      await this.emitCollected(n, out, b.finalizers, b.bytes / Math.max(1, b.events.length), b.origin, b.errors);
       releaseAll(b.finalizers);
       this.batchDone(n, b);
     }
     if (rt.flush) {
       const out = new Collector(n);
       await rt.flush(out);
-      await this.emitCollected(n, out, [], 0);
+      // Events held back and emitted at drain are new to the books under this transform's name.
+      const origin = `${n.spec.id} (flush)`;
+      const account = this.accounting.of(origin);
+      account.created += out.main.length + out.errors.length + [...(out.named?.values() ?? [])].reduce((k, a) => k + a.length, 0);
+      account.deadLettered += out.errors.length;
+      await this.emitCollected(n, out, [], 0, origin, false);
     }
     await rt.stop?.();
   }
 
-  private async emitCollected(n: Node, out: Collector, finalizers: BatchFinalizer[], perEvent: number): Promise<void> {
+  /**
+   * A transform turned `b.events` into outputs, errors and drops: book the difference. More out
+   * than in is `created` (copies); less, without a reported drop, is `unreported` (a defect).
+   */
+  private settleBooks(b: Batch, out: Collector): void {
+    const account = this.accounting.of(b.origin);
+    // The input leaves the books' in-flight column before its outputs enter it (in emit).
+    account.inFlight -= b.events.length;
+    if (b.errors) return;
+    let emitted = out.main.length;
+    if (out.named) for (const a of out.named.values()) emitted += a.length;
+    account.deadLettered += out.errors.length;
+    account.dropped += out.discarded;
+    const delta = emitted + out.errors.length + out.discarded - b.events.length;
+    if (delta > 0) account.created += delta;
+    else if (delta < 0) account.unreported -= delta;
+  }
+
+  private async emitCollected(n: Node, out: Collector, finalizers: BatchFinalizer[], perEvent: number, origin: string, errors: boolean): Promise<void> {
     const est = (k: number) => Math.round(perEvent * k) || estimateBytes(out.main[0]) * k;
-    if (out.main.length) await this.emit(n, DEFAULT, out.main, finalizers, est(out.main.length));
-    if (out.named) for (const [name, evs] of out.named) await this.emit(n, name, evs, finalizers, est(evs.length));
-    if (out.errors.length) await this.emit(n, 'errors', out.errors, finalizers, est(out.errors.length));
+    if (out.main.length) await this.emit(n, DEFAULT, out.main, finalizers, est(out.main.length), origin, errors);
+    if (out.named) for (const [name, evs] of out.named) await this.emit(n, name, evs, finalizers, est(evs.length), origin, errors);
+    if (out.errors.length) await this.emit(n, 'errors', out.errors, finalizers, est(out.errors.length), origin, true);
   }
 
   // ---- sinks ----------------------------------------------------------------------------------
@@ -321,21 +361,32 @@ export class Pipeline {
       n.stats.receivedBytes += bytes;
       // Each coalesced batch settles on its own: a rejection in one does not mark the others.
       const statuses: AckStatus[] = batches.map(() => 'delivered');
+      const book = (b: Batch, failed: number) => {
+        const account = this.accounting.of(b.origin);
+        account.inFlight -= b.events.length;
+        if (b.errors) return;
+        account.delivered += b.events.length - failed;
+        account.deadLettered += failed;
+      };
       try {
         const res = await rt.write(events, ctx);
         const rejected = res?.rejected ?? [];
+        // Which coalesced batch each rejected index belongs to.
+        const owners: number[] = [];
+        const perBatch = batches.map(() => [] as { index: number; reason: string }[]);
         if (rejected.length) {
-          n.stats.error('rejected', rejected.length);
-          const ends: number[] = [];
           let acc = 0;
-          for (const b of batches) ends.push((acc += b.events.length));
-          for (const r of rejected) {
-            const bi = ends.findIndex((e) => r.index < e);
-            const owner = batches[bi]!;
-            statuses[bi] = 'rejected';
-            const err = makeErrorEvent(events[r.index], n.spec.id, n.spec.type, r.reason, 'rejected');
-            await this.emit(n, 'errors', [err], owner.finalizers, Math.round(bytes / events.length));
-          }
+          for (const b of batches) owners.push((acc += b.events.length));
+          for (const r of rejected) perBatch[owners.findIndex((e) => r.index < e)]!.push(r);
+          n.stats.error('rejected', rejected.length);
+        }
+        batches.forEach((b, i) => book(b, perBatch[i]!.length));
+        for (let i = 0; i < batches.length; i++) {
+          if (!perBatch[i]!.length) continue;
+          statuses[i] = 'rejected';
+          const b = batches[i]!;
+          const errs = perBatch[i]!.map((r) => makeErrorEvent(events[r.index], n.spec.id, n.spec.type, r.reason, 'rejected'));
+          await this.emit(n, 'errors', errs, b.finalizers, Math.round((bytes / events.length) * errs.length), b.origin, true);
         }
         n.stats.sent(DEFAULT, events.length - rejected.length, Math.round(bytes * (1 - rejected.length / events.length)));
       } catch (e) {
@@ -343,7 +394,8 @@ export class Pipeline {
         n.stats.error('delivery_failed', events.length);
         const reason = `delivery failed: ${(e as Error).message}`;
         this.opts.log.error(`sink ${n.spec.id}: ${reason}; ${events.length} events sent to its errors output`, { component_id: n.spec.id });
-        for (const b of batches) await this.emit(n, 'errors', b.events.map((ev) => makeErrorEvent(ev, n.spec.id, n.spec.type, reason, 'delivery_failed')), b.finalizers, b.bytes);
+        for (const b of batches) book(b, b.events.length);
+        for (const b of batches) await this.emit(n, 'errors', b.events.map((ev) => makeErrorEvent(ev, n.spec.id, n.spec.type, reason, 'delivery_failed')), b.finalizers, b.bytes, b.origin, true);
       }
       batches.forEach((b, i) => releaseAll(b.finalizers, statuses[i]));
       for (const b of batches) this.batchDone(n, b);
@@ -476,7 +528,10 @@ export class Pipeline {
     const n = this.nodes.get(id);
     if (!n?.queue) throw new Error(`cannot insert events at \`${id}\``);
     this.inflight++;
-    await n.queue.push({ events, finalizers: [], bytes: estimateEventsBytes(events) });
+    const account = this.accounting.of(id);
+    account.received += events.length;
+    account.inFlight += events.length;
+    await n.queue.push({ events, finalizers: [], bytes: estimateEventsBytes(events), origin: id, errors: false });
   }
 
   /** Finish injecting: the pipeline drains and `done` resolves. */
@@ -510,8 +565,9 @@ class Collector implements TransformOutput {
     this.node.stats.error(code);
     this.errors.push(makeErrorEvent(e, this.node.spec.id, this.node.spec.type, reason, code));
   }
-  discard(count: number, reason: string): void { this.node.stats.discard(reason, count); }
-  reset(): void { this.main = []; this.named = null; this.errors = []; }
+  discarded = 0;
+  discard(count: number, reason: string): void { this.discarded += count; this.node.stats.discard(reason, count); }
+  reset(): void { this.main = []; this.named = null; this.errors = []; this.discarded = 0; }
 }
 
 export function ensureDir(dir: string): string { mkdirSync(dir, { recursive: true }); return dir; }

@@ -45,6 +45,12 @@ export async function startApi(cfg: ApiConfig, getPipeline: () => Pipeline | nul
     };
   });
 
+  // Per-source books: received + created = delivered + dropped + dead-lettered + in flight.
+  app.get('/api/stats', async () => {
+    const p = getPipeline();
+    return { time: Date.now(), sources: p ? p.accounting.all().map((a) => a.toJSON()) : [], dead_letters_written: p?.deadLetters.count ?? 0 };
+  });
+
   // Live sample of events on an output, as NDJSON, until `limit` events or the client leaves.
   app.get<{ Querystring: { output?: string; limit?: string; interval_ms?: string } }>('/api/tap', async (req, reply) => {
     const p = getPipeline();

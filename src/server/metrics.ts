@@ -54,6 +54,23 @@ export function createMetricsRegistry(getPipeline: () => Pipeline | null): clien
     for (const s of p.stats()) if (s.kind !== 'source') set(lbl(s), s.queueBytes);
   });
   new client.Counter({
+    name: 'sluice_source_events_total',
+    help: 'Per-source books: received and created on one side; delivered, dropped, unreported and dead_lettered on the other (plus sluice_source_events_in_flight).',
+    labelNames: ['source', 'outcome'], registers: [reg],
+    collect() {
+      this.reset();
+      const p = getPipeline();
+      if (!p) return;
+      for (const a of p.accounting.all()) {
+        for (const [outcome, v] of [['received', a.received], ['created', a.created], ['delivered', a.delivered], ['dropped', a.dropped], ['unreported', a.unreported], ['dead_lettered', a.deadLettered]] as const) this.inc({ source: a.source, outcome }, v);
+      }
+    },
+  });
+  new client.Gauge({
+    name: 'sluice_source_events_in_flight', help: 'Events of a source queued or being processed right now.', labelNames: ['source'], registers: [reg],
+    collect() { this.reset(); const p = getPipeline(); if (p) for (const a of p.accounting.all()) this.set({ source: a.source }, a.inFlight); },
+  });
+  new client.Counter({
     name: 'sluice_dead_letters_total', help: 'Error events written to the built-in dead-letter store by this process.', registers: [reg],
     collect() { this.reset(); const p = getPipeline(); if (p) this.inc(p.deadLetters.count); },
   });

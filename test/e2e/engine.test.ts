@@ -143,6 +143,11 @@ sinks:
   const sampled = tap.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(sampled.length, 3);
   assert.ok(sampled.every((e) => typeof e.message === 'string'));
+  const stats = sluiceSync(['stats', '--api', `127.0.0.1:${port}`, '--json']);
+  assert.equal(stats.code, 0, stats.stderr);
+  const books = (JSON.parse(stats.stdout) as { sources: { source: string; received: number; balanced: boolean }[] }).sources;
+  assert.equal(books[0]!.source, 'gen');
+  assert.ok(books[0]!.received > 0 && books[0]!.balanced);
   run.child.kill('SIGTERM');
   assert.equal(await run.exited, 0);
 });
