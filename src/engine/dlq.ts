@@ -3,7 +3,7 @@
  * under `data_dir/dlq/`. Each record keeps the original event, the reason, the component and the
  * time, so `sluice dlq` can show it and `sluice replay` can send it back after a fix.
  */
-import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, readdirSync, readFileSync, existsSync, renameSync, unlinkSync, fstatSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Event } from '../core/event.js';
 
@@ -33,6 +33,8 @@ export class DeadLetterStore {
   private fd: number | null = null;
   private day = '';
   count = 0;
+  /** Attempts of events being replayed, so a record that fails again counts its attempts. */
+  readonly priorAttempts = new WeakMap<object, number>();
 
   constructor(dataDir: string) {
     this.dir = join(dataDir, 'dlq');
@@ -42,6 +44,10 @@ export class DeadLetterStore {
   write(events: Event[], fallback: { componentId: string; componentType: string }): void {
     if (events.length === 0) return;
     const day = new Date().toISOString().slice(0, 10);
+    // `sluice dlq purge` or `sluice replay` may have rewritten (renamed over) the file this
+    // process holds open; writing to the old inode would lose the records. Dead letters are rare,
+    // so one stat per write is cheap insurance.
+    if (this.fd !== null && day === this.day && !sameFile(this.fd, join(this.dir, `${day}.ndjson`))) { closeSync(this.fd); this.fd = null; }
     if (day !== this.day || this.fd === null) {
       if (this.fd !== null) closeSync(this.fd);
       mkdirSync(this.dir, { recursive: true });
@@ -50,8 +56,9 @@ export class DeadLetterStore {
     }
     let text = '';
     for (const e of events) {
+      const prior = isErrorEvent(e) && e.event !== null && typeof e.event === 'object' ? this.priorAttempts.get(e.event) ?? 0 : 0;
       const rec: DeadLetter = isErrorEvent(e)
-        ? { id: newId(), attempts: 1, ...e }
+        ? { id: newId(), attempts: prior + 1, ...e }
         : { id: newId(), attempts: 1, ...makeErrorEvent(e, fallback.componentId, fallback.componentType, 'unconsumed output', 'unrouted') };
       text += JSON.stringify(rec) + '\n';
     }
@@ -75,6 +82,44 @@ export class DeadLetterStore {
       }
     }
   }
+}
+
+/**
+ * Remove records by id, rewriting each affected day file atomically (temp file, fsync, rename).
+ * Returns how many were removed. Lines that do not parse are kept as they are.
+ */
+export function removeDeadLetters(store: DeadLetterStore, ids: Set<string>): number {
+  if (!existsSync(store.dir) || ids.size === 0) return 0;
+  let removed = 0;
+  for (const f of readdirSync(store.dir).filter((x) => x.endsWith('.ndjson')).sort()) {
+    const path = join(store.dir, f);
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const kept: string[] = [];
+    let here = 0;
+    for (const line of lines) {
+      if (!line) continue;
+      let id: string | undefined;
+      try { id = (JSON.parse(line) as { id?: string }).id; } catch { /* keep torn lines for inspection */ }
+      if (id !== undefined && ids.has(id)) { here++; continue; }
+      kept.push(line);
+    }
+    if (here === 0) continue;
+    removed += here;
+    if (kept.length === 0) { unlinkSync(path); continue; }
+    const tmp = `${path}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try { writeSync(fd, kept.join('\n') + '\n'); fsyncSync(fd); } finally { closeSync(fd); }
+    renameSync(tmp, path);
+  }
+  return removed;
+}
+
+function sameFile(fd: number, path: string): boolean {
+  try {
+    const a = fstatSync(fd);
+    const b = statSync(path);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch { return false; }
 }
 
 function newId(): string {

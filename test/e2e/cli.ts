@@ -15,6 +15,13 @@ export function sluiceSync(args: string[], opts: { input?: string; env?: NodeJS.
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
 }
 
+/** Like sluiceSync, but lets this process keep serving (a receiver the CLI talks to). */
+export function sluiceAsync(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = sluice(args, opts);
+  r.child.stdin!.end();
+  return r.exited.then((code) => ({ code, stdout: r.stdout(), stderr: r.stderr() }));
+}
+
 export interface Running { child: ChildProcess; stdout: () => string; stderr: () => string; exited: Promise<number | null> }
 
 export function sluice(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Running {

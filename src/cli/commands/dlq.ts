@@ -1,10 +1,11 @@
-/** `sluice dlq list|show`: read the built-in dead-letter store. */
+/** `sluice dlq list|show|purge`: read and prune the built-in dead-letter store. */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DeadLetterStore } from '../../engine/dlq.js';
+import { DeadLetterStore, removeDeadLetters } from '../../engine/dlq.js';
+import { selectDeadLetters } from './replay.js';
 import { color, fail, loadOrExit } from '../shared.js';
 
-interface DlqOptions { config?: string[]; dataDir?: string; limit: string; json?: boolean; component?: string }
+interface DlqOptions { config?: string[]; dataDir?: string; limit: string; json?: boolean; component?: string; filter?: string; all?: boolean }
 
 function store(opts: DlqOptions): DeadLetterStore {
   if (opts.dataDir) return new DeadLetterStore(resolve(opts.dataDir));
@@ -46,6 +47,23 @@ export function register(program: Command): void {
         if (r.id === id) { process.stdout.write(JSON.stringify(r, null, 2) + '\n'); return; }
       }
       fail(`no dead letter with id ${id}`, 'list them with `sluice dlq list`');
+    });
+
+  registerPurge(dlq, common);
+}
+
+export function registerPurge(dlq: Command, common: (c: Command) => Command): void {
+  common(dlq.command('purge'))
+    .description('Delete dead letters: those matching --filter / --component, or every one with --all.')
+    .option('--component <id>', 'only records from this component')
+    .option('--filter <expr>', 'only records for which this expression is true (sees .component_id, .error_code, .reason, .attempts, .event)')
+    .option('--all', 'delete every dead letter')
+    .action((opts: DlqOptions) => {
+      if (!opts.all && !opts.filter && !opts.component) fail('say which dead letters to delete', 'use --component <id>, --filter <expr>, or --all');
+      const st = store(opts);
+      const ids = new Set(selectDeadLetters(st, opts).map((r) => r.id));
+      const n = removeDeadLetters(st, ids);
+      process.stdout.write(`deleted ${n} dead letter${n === 1 ? '' : 's'} from ${st.dir}\n`);
     });
 }
 

@@ -1,0 +1,439 @@
+/**
+ * A durable FIFO of event batches on disk, for sinks with `buffer: { type: disk }`. One writer
+ * appends batches (one record per batch, see segment.ts) to append-only segment files; an append
+ * resolves once an fsync covers it (group commit: one fsync per interval for every append since the
+ * last). One reader reads records in order and acks them once delivered; the consumed position is
+ * persisted in a small `ack` file, and fully consumed segments are deleted. After a crash, every
+ * record whose append resolved and that was not yet acked is delivered again (at-least-once:
+ * records delivered but not yet acked can be delivered twice). See docs/decisions/0013.
+ */
+import { mkdir, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Logger } from '../../core/component.js';
+import { DiskBufferClosedError, nodeIo, writeError, type BufferIo, type WritableSegment } from './io.js';
+import { SegmentReader, type LiveSegment, type RecordRead } from './reader.js';
+import { ACK_FILE, ackFileText, recover, type Position, type RecoveryReport } from './recovery.js';
+import { encodeRecord, segmentName } from './segment.js';
+
+export type WhenFull = 'block' | 'drop_newest';
+
+export interface DiskBufferOptions {
+  /** Bound on unconsumed record bytes (a single batch larger than this still enters an empty buffer). */
+  maxBytes: number;
+  /** `block`: appends wait for the reader to free room. `drop_newest`: the new batch is not stored. */
+  whenFull?: WhenFull;
+  /** Group-commit interval; 0 syncs as soon as the writes in flight complete. Default 100. */
+  fsyncIntervalMs?: number;
+  /** Segment file size before rolling to a new one. Default min(32 MiB, maxBytes / 8). */
+  segmentBytes?: number;
+  log?: Logger;
+  /** The file-operation seam (tests count fsyncs and inject errors through it). */
+  io?: BufferIo;
+}
+
+/** Identifies one read, for `ack`. Increasing integers in read order. */
+export type RecordId = number;
+
+export interface BufferRead {
+  id: RecordId;
+  events: object[];
+  /** Size of the record(s) on disk, a fair estimate of the events' serialized size. */
+  bytes: number;
+  /** How many records (appended batches) this read coalesced. */
+  records: number;
+}
+
+export interface DiskBufferStats {
+  /** Unconsumed (appended or recovered, not yet acked) events, records and bytes. */
+  events: number;
+  records: number;
+  bytes: number;
+  segments: number;
+  /** Bytes of the segment files (consumed parts of the oldest segment and corrupt spans included). */
+  diskBytes: number;
+  appendedEvents: number;
+  appendedRecords: number;
+  ackedEvents: number;
+  ackedRecords: number;
+  droppedEvents: number;
+  droppedRecords: number;
+  /** Corrupt records found at recovery and while reading. */
+  corruptRecords: number;
+  corruptBytes: number;
+  fsyncs: number;
+  writeErrors: number;
+}
+
+interface Outstanding { id: number; end: Position; bytes: number; events: number; records: number; done: boolean }
+interface Waiter { resolve(): void; reject(e: Error): void }
+type Written = { dropped: true } | { dropped: false; durable: Promise<void> };
+
+const DROPPED = Object.freeze({ dropped: true as const });
+const STORED = Object.freeze({ dropped: false as const });
+/** A buffer directory may be opened once per process (a reload must close the old one first). */
+const openDirs = new Set<string>();
+
+export class DiskBuffer {
+  private readonly io: BufferIo;
+  private readonly maxBytes: number;
+  private readonly whenFull: WhenFull;
+  private readonly interval: number;
+  private readonly segmentBytes: number;
+  private readonly segments: LiveSegment[];
+  private readonly reader: SegmentReader;
+  private nextSegmentId: number;
+
+  // writer
+  private wseg: LiveSegment | null = null;
+  private wfile: WritableSegment | null = null;
+  private rollNext = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  private spaceWaiters: (() => void)[] = [];
+  private appendsClosed = false;
+  private drained = false;
+
+  // group commit
+  private pendingSync: Waiter[] = [];
+  private dirty = new Set<WritableSegment>();
+  private retired: WritableSegment[] = [];
+  private dirDirty = false;
+  private syncTimer: NodeJS.Timeout | null = null;
+  private syncing: Promise<void> | null = null;
+  private lastSyncAt = 0;
+
+  // reader and acks
+  private readWaiter: (() => void) | null = null;
+  private changes = 0;
+  private reading = false;
+  private outstanding: Outstanding[] = [];
+  private nextReadId = 1;
+  private consumed: Position;
+  private persisted: Position;
+  private ackTimer: NodeJS.Timeout | null = null;
+  private ackWriting: Promise<void> = Promise.resolve();
+
+  private closing: Promise<void> | null = null;
+  private closed = false;
+  private readonly counts = { events: 0, records: 0, bytes: 0, appendedEvents: 0, appendedRecords: 0, ackedEvents: 0, ackedRecords: 0, droppedEvents: 0, droppedRecords: 0, fsyncs: 0, writeErrors: 0 };
+
+  /** What recovery found on open: unconsumed records and the corrupt ones it skipped. */
+  readonly recovered: RecoveryReport;
+
+  static async open(dir: string, opts: DiskBufferOptions): Promise<DiskBuffer> {
+    if (!(opts.maxBytes > 0) || !Number.isFinite(opts.maxBytes)) throw new RangeError(`disk buffer maxBytes must be a positive number, got ${opts.maxBytes}`);
+    const abs = resolve(dir);
+    if (openDirs.has(abs)) throw new Error(`the disk buffer in ${abs} is already open in this process; close it before opening it again`);
+    openDirs.add(abs);
+    try {
+      await mkdir(abs, { recursive: true });
+      const rec = await recover(abs, opts.log);
+      if (rec.report.records || rec.report.corruptRecords) {
+        opts.log?.info(`disk buffer ${abs}: recovered ${rec.report.events} events in ${rec.report.records} records (${rec.report.bytes} bytes)` +
+          (rec.report.corruptRecords ? `; skipped ${rec.report.corruptRecords} corrupt records (${rec.report.corruptBytes} bytes)` : ''), { ...rec.report });
+      }
+      return new DiskBuffer(abs, opts, rec.segments, rec.ack, rec.report, rec.lastSegmentId + 1);
+    } catch (e) {
+      openDirs.delete(abs);
+      throw e;
+    }
+  }
+
+  private constructor(readonly dir: string, opts: DiskBufferOptions, segments: LiveSegment[], ack: Position, report: RecoveryReport, nextSegmentId: number) {
+    this.io = opts.io ?? nodeIo;
+    this.maxBytes = opts.maxBytes;
+    this.whenFull = opts.whenFull ?? 'block';
+    this.interval = Math.max(0, opts.fsyncIntervalMs ?? 100);
+    this.segmentBytes = Math.max(4096, opts.segmentBytes ?? Math.min(32 * 1024 * 1024, Math.floor(opts.maxBytes / 8)));
+    this.segments = segments;
+    this.consumed = ack;
+    this.persisted = ack;
+    this.recovered = report;
+    this.nextSegmentId = nextSegmentId;
+    this.counts.events = report.events;
+    this.counts.records = report.records;
+    this.counts.bytes = report.bytes;
+    this.reader = new SegmentReader(() => this.segments, ack, opts.log);
+  }
+
+  // ---- append -----------------------------------------------------------------------------------
+
+  /**
+   * Store a batch. Resolves `{ dropped: false }` once the record is durable (after the fsync that
+   * covers it), `{ dropped: true }` when the buffer is full and `whenFull` is `drop_newest`.
+   * Rejects with DiskBufferWriteError (DiskBufferFullError for ENOSPC) when the disk fails; the
+   * buffer stays consistent and later appends can succeed. Appends are stored in call order; keep
+   * several in flight, since each waits up to one fsync interval.
+   */
+  append(events: readonly object[]): Promise<{ dropped: boolean }> {
+    if (this.appendsClosed) return Promise.reject(new DiskBufferClosedError(this.dir));
+    const written = this.chain.then(() => this.writeNext(events));
+    this.chain = written.catch(() => undefined);
+    return written.then((w) => (w.dropped ? DROPPED : w.durable.then(() => STORED)));
+  }
+
+  private hasRoom(bytes: number): boolean {
+    return this.counts.bytes === 0 || this.counts.bytes + bytes <= this.maxBytes;
+  }
+
+  private async writeNext(events: readonly object[]): Promise<Written> {
+    if (events.length === 0) return { dropped: false, durable: Promise.resolve() };
+    const rec = encodeRecord(events);
+    while (!this.hasRoom(rec.length)) {
+      if (this.whenFull === 'drop_newest') {
+        this.counts.droppedRecords++;
+        this.counts.droppedEvents += events.length;
+        return DROPPED;
+      }
+      if (this.closing) throw new DiskBufferClosedError(this.dir);
+      await new Promise<void>((r) => this.spaceWaiters.push(r));
+    }
+    if (this.wfile === null || this.rollNext || (this.wseg!.size > 0 && this.wseg!.size + rec.length > this.segmentBytes)) await this.roll();
+    const seg = this.wseg!, file = this.wfile!;
+    const at = seg.size;
+    try {
+      for (let off = 0; off < rec.length;) {
+        const n = await file.write(rec, off, rec.length - off, at + off);
+        if (n <= 0) throw Object.assign(new Error('the write stored no bytes'), { code: 'EIO' });
+        off += n;
+      }
+    } catch (e) {
+      this.counts.writeErrors++;
+      // Take back the partial record. If even that fails, the next record overwrites it (writes
+      // are positioned) and recovery's CRC check skips whatever is left past the last one.
+      await file.truncate(at).catch(() => undefined);
+      throw writeError(e, 'writing', seg.path);
+    }
+    seg.size = at + rec.length;
+    this.dirty.add(file);
+    this.counts.records++; this.counts.events += events.length; this.counts.bytes += rec.length;
+    this.counts.appendedRecords++; this.counts.appendedEvents += events.length;
+    this.wakeReader();
+    return { dropped: false, durable: this.whenSynced() };
+  }
+
+  /** Start a new segment; the previous one is synced and closed by the next group commit. */
+  private async roll(): Promise<void> {
+    if (this.wfile !== null) this.retired.push(this.wfile);
+    this.wfile = null;
+    this.rollNext = false;
+    const id = this.nextSegmentId++;
+    const path = join(this.dir, segmentName(id));
+    try {
+      this.wfile = await this.io.createSegment(path);
+    } catch (e) {
+      this.counts.writeErrors++;
+      throw writeError(e, 'creating', path);
+    }
+    this.wseg = { id, path, size: 0, corrupt: [] };
+    this.segments.push(this.wseg);
+    this.dirDirty = true;
+  }
+
+  // ---- group commit -----------------------------------------------------------------------------
+
+  private whenSynced(): Promise<void> {
+    const p = new Promise<void>((resolve, reject) => this.pendingSync.push({ resolve, reject }));
+    this.scheduleSync();
+    return p;
+  }
+
+  private scheduleSync(): void {
+    if (this.syncTimer !== null || this.syncing !== null || this.pendingSync.length === 0) return;
+    const delay = Math.max(0, this.lastSyncAt + this.interval - Date.now());
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = null;
+      void this.flush();
+    }, delay);
+  }
+
+  /** One fsync of every file written since the last, then settle every append it covers. */
+  private flush(): Promise<void> {
+    if (this.syncing) return this.syncing.then(() => this.flush());
+    const waiters = this.pendingSync;
+    const files = [...this.dirty];
+    const retired = this.retired;
+    const syncDir = this.dirDirty;
+    this.pendingSync = [];
+    this.dirty.clear();
+    this.retired = [];
+    this.dirDirty = false;
+    this.lastSyncAt = Date.now();
+    this.syncing = (async () => {
+      let failure: Error | null = null;
+      try {
+        for (const f of files) { await f.sync(); this.counts.fsyncs++; }
+        if (syncDir) await this.io.syncDir(this.dir);
+      } catch (e) {
+        this.counts.writeErrors++;
+        // After a failed fsync the kernel may have dropped the dirty pages: continue in a new segment.
+        this.rollNext = true;
+        failure = writeError(e, 'syncing', this.wseg?.path ?? this.dir);
+      }
+      for (const f of retired) await f.close().catch(() => undefined);
+      for (const w of waiters) failure ? w.reject(failure) : w.resolve();
+    })();
+    return this.syncing.finally(() => {
+      this.syncing = null;
+      this.scheduleSync();
+    });
+  }
+
+  // ---- read and ack -----------------------------------------------------------------------------
+
+  /**
+   * The next unconsumed record in order, coalescing following records while the total stays within
+   * `maxEvents` (a record is never split; one larger than `maxEvents` comes alone). Waits for data;
+   * null once the buffer is closed, or ended (see `end`) and fully read. One read at a time.
+   */
+  async read(maxEvents = Infinity): Promise<BufferRead | null> {
+    if (this.reading) throw new Error('DiskBuffer.read: another read is in progress (one reader)');
+    this.reading = true;
+    try {
+      for (;;) {
+        if (this.closed) return null;
+        const seen = this.changes;
+        const first = await this.reader.next(Infinity);
+        if (first !== null && first !== 'limit') return await this.coalesce(first, maxEvents);
+        if (this.closed || (this.drained && seen === this.changes)) return null;
+        if (seen !== this.changes) continue;
+        await new Promise<void>((r) => (this.readWaiter = r));
+      }
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private async coalesce(first: RecordRead, maxEvents: number): Promise<BufferRead> {
+    const events = first.events;
+    let bytes = first.bytes, records = 1, last = first;
+    while (events.length < maxEvents) {
+      const more = await this.reader.next(maxEvents - events.length);
+      if (more === null || more === 'limit') break;
+      for (let i = 0; i < more.events.length; i++) events.push(more.events[i]!);
+      bytes += more.bytes;
+      records++;
+      last = more;
+    }
+    const id = this.nextReadId++;
+    this.outstanding.push({ id, end: { segment: last.segment, offset: last.end }, bytes, events: events.length, records, done: false });
+    return { id, events, bytes, records };
+  }
+
+  /**
+   * Mark a read consumed (its events are delivered). Acks may come out of order; the consumed
+   * position advances over the contiguous prefix of acked reads. Acking an id twice is a no-op.
+   */
+  ack(id: RecordId): void {
+    const first = this.outstanding[0];
+    if (first === undefined || id < first.id) {
+      if (id >= 1 && id < this.nextReadId) return;
+      throw new RangeError(`DiskBuffer.ack: no read with id ${id}`);
+    }
+    const entry = this.outstanding[id - first.id];
+    if (entry === undefined) throw new RangeError(`DiskBuffer.ack: no read with id ${id}`);
+    entry.done = true;
+    let advanced = false;
+    while (this.outstanding.length && this.outstanding[0]!.done) {
+      const e = this.outstanding.shift()!;
+      this.consumed = e.end;
+      this.counts.events -= e.events; this.counts.records -= e.records; this.counts.bytes -= e.bytes;
+      this.counts.ackedEvents += e.events; this.counts.ackedRecords += e.records;
+      advanced = true;
+    }
+    if (!advanced) return;
+    const waiters = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const w of waiters) w();
+    this.deleteConsumedSegments();
+    if (this.ackTimer === null && !this.closing) {
+      this.ackTimer = setTimeout(() => { this.ackTimer = null; void this.persistAck(); }, this.interval);
+    }
+  }
+
+  private deleteConsumedSegments(): void {
+    const c = this.consumed;
+    while (this.segments.length) {
+      const s = this.segments[0]!;
+      if (s === this.wseg && this.wfile !== null) break;
+      if (!(s.id < c.segment || (s.id === c.segment && c.offset >= s.size))) break;
+      this.segments.shift();
+      unlink(s.path).catch((e: Error) => this.log?.warn(`disk buffer: could not delete consumed segment ${s.path}: ${e.message}`));
+    }
+  }
+
+  private get log(): Logger | undefined { return (this.reader as unknown as { log?: Logger }).log; }
+
+  /** Write the consumed position atomically. A failure only means more redelivery after a crash. */
+  private persistAck(): Promise<void> {
+    this.ackWriting = this.ackWriting.then(async () => {
+      const pos = this.consumed;
+      if (pos.segment === this.persisted.segment && pos.offset === this.persisted.offset) return;
+      try {
+        await this.io.writeAtomic(this.dir, ACK_FILE, ackFileText(pos));
+        this.persisted = pos;
+      } catch (e) {
+        this.log?.warn(`disk buffer: could not save the ack position in ${join(this.dir, ACK_FILE)}: ${(e as Error).message}; delivered records may be delivered again after a restart`);
+      }
+    });
+    return this.ackWriting;
+  }
+
+  private wakeReader(): void {
+    this.changes++;
+    const w = this.readWaiter;
+    this.readWaiter = null;
+    w?.();
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------------
+
+  /** No more appends: once everything appended is read, `read` returns null. Call before draining. */
+  async end(): Promise<void> {
+    this.appendsClosed = true;
+    await this.chain;
+    this.drained = true;
+    this.wakeReader();
+  }
+
+  /**
+   * Stop: appends already started are written and synced (ones waiting for room reject with
+   * DiskBufferClosedError), the ack position is saved, files are closed. Unread and unacked
+   * records stay on disk for the next open.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.appendsClosed = true;
+    const waiters = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const w of waiters) w();
+    await this.chain;
+    if (this.syncTimer !== null) { clearTimeout(this.syncTimer); this.syncTimer = null; }
+    await this.flush();
+    this.closed = true;
+    this.wakeReader();
+    if (this.ackTimer !== null) { clearTimeout(this.ackTimer); this.ackTimer = null; }
+    await this.persistAck();
+    await this.wfile?.close().catch(() => undefined);
+    this.wfile = null;
+    await this.reader.close();
+    openDirs.delete(this.dir);
+  }
+
+  get isClosed(): boolean { return this.closed; }
+
+  stats(): DiskBufferStats {
+    let diskBytes = 0;
+    for (const s of this.segments) diskBytes += s.size;
+    return {
+      ...this.counts,
+      segments: this.segments.length,
+      diskBytes,
+      corruptRecords: this.recovered.corruptRecords + this.reader.corruptRecords,
+      corruptBytes: this.recovered.corruptBytes + this.reader.corruptBytes,
+    };
+  }
+}
