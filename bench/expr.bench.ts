@@ -4,6 +4,8 @@
 // >= 1 M events/s; compiling a 1,000-expression pipeline < 200 ms.
 // It also runs the same condition built by closure composition, the alternative design, to show why
 // the compiler generates JavaScript source instead (see src/expr/gen.ts).
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { compileCondition, compileProgram, compileValue, type Event } from '../src/expr/index.js';
 import { Cidr } from '../src/expr/values.js';
 
@@ -35,8 +37,10 @@ function measure(name: string, target: number, run: (n: number) => number, n: nu
   results.push({ name, value: `${(best / 1e6).toFixed(2)} M events/s`, target: target ? `>= ${(target / 1e6).toFixed(0)} M` : '', ok: best >= target });
 }
 
-// ---- 1. compile time of a 1,000-expression pipeline (first: the process is cold, as at pipeline start) ----
-{
+// ---- 1. compile time of a 1,000-expression pipeline ----
+// Measured in fresh processes (the compiler itself is cold at pipeline start, as in production);
+// best of 3 because this 2-core machine is shared and a single cold run is noisy.
+function pipelineSources(): { kind: 'c' | 'v' | 'p'; src: string }[] {
   const sources: { kind: 'c' | 'v' | 'p'; src: string }[] = [];
   for (let i = 0; i < 1000; i++) {
     const f = `field_${i % 50}`;
@@ -47,14 +51,28 @@ function measure(name: string, target: number, run: (n: number) => number, n: nu
       default: sources.push({ kind: 'p', src: `.${f}.x = lower(.name_${i} ?? "")\nif .severity_id > ${i % 5} { .sev = "high" } else { del(.sev) }` });
     }
   }
-  const t0 = process.hrtime.bigint();
+  return sources;
+}
+function compileAll(): number {
+  const sources = pipelineSources();
+  const t0 = now();
   for (const s of sources) {
     if (s.kind === 'c') compileCondition(s.src);
     else if (s.kind === 'v') compileValue(s.src);
     else compileProgram(s.src);
   }
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  results.push({ name: 'compile 1,000 distinct expressions (cold)', value: `${ms.toFixed(1)} ms`, target: '< 200 ms', ok: ms < 200 });
+  return (now() - t0) * 1000;
+}
+if (process.argv.includes('--compile-once')) {
+  process.stdout.write(`${compileAll()}\n`);
+  process.exit(0);
+}
+{
+  const runs = [0, 1, 2].map(() => Number(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--compile-once'], { encoding: 'utf8' })));
+  const best = Math.min(...runs);
+  results.push({ name: 'compile 1,000 distinct expressions (cold process)', value: `${best.toFixed(1)} ms`, target: '< 200 ms', ok: best < 200 });
+  const warm = Math.min(compileAll(), compileAll(), compileAll());
+  results.push({ name: '  (same 1,000, compiler already warm)', value: `${warm.toFixed(1)} ms`, target: '', ok: true });
 }
 
 const pool = Array.from({ length: 1024 }, (_, i) => makeEvent(i));

@@ -25,13 +25,17 @@ export function componentExamples(def: ComponentDefinition): { name: string; tex
 }
 
 const commonRows: Record<string, [string, string, string, string][]> = {
-  source: [],
+  source: [
+    ['on_error', 'dlq, drop or stall', '`"dlq"`', 'Inputs that cannot be read: `dlq` to the errors output, `drop` counted and dropped, `stall` stop until `sluice resume <id>`.'],
+  ],
   transform: [
+    ['on_error', 'dlq, drop or stall', '`"dlq"`', 'Events that fail here: `dlq` to the errors output, `drop` counted and dropped, `stall` stop this component until `sluice resume <id>` (retry, dlq or drop).'],
     ['inputs', 'list of strings', 'yes', 'Components (or `id.output`, or globs like `*.errors`) this one reads from.'],
     ['buffer.max_events', 'integer', '10000', 'Most events waiting in the input queue; when full, upstream waits.'],
     ['buffer.max_bytes', 'size', '64MiB', 'Most bytes waiting in the input queue.'],
   ],
   sink: [
+    ['on_error', 'dlq, drop or stall', '`"dlq"`', 'Events the destination rejects or that cannot be delivered after retries: `dlq` to the errors output, `drop` counted and dropped, `stall` stop and hold them until `sluice resume <id>` (retry, dlq or drop).'],
     ['inputs', 'list of strings', 'yes', 'Components (or `id.output`, or globs like `*.errors`) this one reads from.'],
     ['buffer.max_events', 'integer', '10000', 'Most events waiting in the input queue; when full, upstream waits.'],
     ['buffer.max_bytes', 'size', '64MiB', 'Most bytes waiting in the input queue.'],
@@ -110,7 +114,7 @@ export function pipelineSchema(): Record<string, unknown> {
           if: { properties: { type: { const: d.type } }, required: ['type'] },
           then: {
             description: d.summary,
-            properties: { type: { const: d.type }, ...own.properties, ...(kind === 'source' ? {} : { inputs, buffer }), ...(kind === 'sink' ? { batch } : {}) },
+            properties: { type: { const: d.type }, ...own.properties, on_error: { enum: ['dlq', 'drop', 'stall'], default: 'dlq' }, ...(kind === 'source' ? {} : { inputs, buffer }), ...(kind === 'sink' ? { batch } : {}) },
             required: own.required,
             additionalProperties: false,
           },

@@ -7,6 +7,7 @@ import { register as evalCmd } from './commands/eval.js';
 import { register as generate } from './commands/generate.js';
 import { register as repl } from './commands/repl.js';
 import { register as replayCmd } from './commands/replay.js';
+import { register as resume } from './commands/resume.js';
 import { register as run } from './commands/run.js';
 import { register as stats } from './commands/stats.js';
 import { register as tap } from './commands/tap.js';
@@ -21,7 +22,7 @@ const program = new Command('sluice')
   .version(pkg.version)
   .showHelpAfterError('(run `sluice help <command>` for its options)');
 
-for (const r of [run, validate, test, top, tap, stats, dlq, replayCmd, evalCmd, repl, components, generate]) r(program);
+for (const r of [run, validate, test, top, tap, stats, resume, dlq, replayCmd, evalCmd, repl, components, generate]) r(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`error: ${e.message}\n`);

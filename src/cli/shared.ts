@@ -54,9 +54,13 @@ export function apiTarget(opts: { api?: string; token?: string; config?: string[
   return { base, headers: token ? { authorization: `Bearer ${token}` } : {} };
 }
 
-export async function apiGet(target: { base: string; headers: Record<string, string> }, path: string): Promise<Response> {
+export async function apiGet(target: { base: string; headers: Record<string, string> }, path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
   try {
-    const res = await fetch(target.base + path, { headers: target.headers });
+    const res = await fetch(target.base + path, {
+      method: init.method ?? 'GET',
+      headers: init.body === undefined ? target.headers : { ...target.headers, 'content-type': 'application/json' },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
     if (res.status === 401) fail(`the API at ${target.base} wants a token`, 'pass --token or set SLUICE_API_TOKEN');
     return res;
   } catch (e) {

@@ -12,6 +12,8 @@ export class ComponentStats {
   /** Set by the engine: current input queue depth. */
   queueEvents = 0;
   queueBytes = 0;
+  /** 1 while on_error: stall holds this component for an operator. */
+  stalled = 0;
   /** Totals handy for `sluice top`. */
   get sentTotal(): number { let n = 0; for (const v of this.sentEvents.values()) n += v; return n; }
   get discardedTotal(): number { let n = 0; for (const v of this.discarded.values()) n += v; return n; }
@@ -34,7 +36,7 @@ export class ComponentStats {
       sent_by_output: Object.fromEntries(this.sentEvents),
       discarded_events: this.discardedTotal, discarded_by_reason: Object.fromEntries(this.discarded),
       errors: this.errorsTotal, errors_by_type: Object.fromEntries(this.errors),
-      queue_events: this.queueEvents, queue_bytes: this.queueBytes,
+      queue_events: this.queueEvents, queue_bytes: this.queueBytes, stalled: this.stalled === 1,
     };
   }
 }

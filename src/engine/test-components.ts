@@ -27,11 +27,11 @@ export const counter = defineComponent({
 
 export const collect = defineComponent({
   type: 'collect', kind: 'sink', status: 'alpha', summary: 'test: keeps events in memory under `name`',
-  config: s.object({ name: s.string().required(), delay_ms: s.int(0).default(0), reject_odd: s.bool().default(false), fail: s.bool().default(false) }),
-  build: (cfg) => ({
+  config: s.object({ name: s.string().required(), delay_ms: s.int(0).default(0), reject_odd: s.bool().default(false), fail: s.bool().default(false), fail_times: s.int(0).default(0) }),
+  build: (cfg) => { let failures = 0; return ({
     async write(events) {
       if (cfg.delay_ms) await new Promise((r) => setTimeout(r, cfg.delay_ms));
-      if (cfg.fail) throw new Error('destination down');
+      if (cfg.fail || failures++ < cfg.fail_times) throw new Error('destination down');
       const list = collected.get(cfg.name) ?? [];
       collected.set(cfg.name, list);
       const rejected: { index: number; reason: string }[] = [];
@@ -41,7 +41,7 @@ export const collect = defineComponent({
       });
       return { rejected };
     },
-  }),
+  }); },
 });
 
 export const tag = defineComponent({

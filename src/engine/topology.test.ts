@@ -234,3 +234,71 @@ sinks: { out: { type: collect, inputs: [t], name: a } }
   assert.ok(seen.every((n) => n % 2 === 0), 'only events of the tapped output');
   assert.throws(() => p.tap('nope', () => {}), /unknown component/);
 });
+
+test('on_error: drop counts failed events as dropped instead of dead-lettering them', async () => {
+  const p = pipeline(`
+sources: { gen: { type: counter, count: 4 } }
+transforms:
+  bad: { type: tag, inputs: [gen], field: bad, value: true }
+  t: { type: tag, inputs: [bad], on_error: drop }
+sinks: { out: { type: collect, inputs: [t], name: a } }
+`);
+  await p.start();
+  await p.done;
+  assert.equal(collected.get('a'), undefined);
+  assert.equal([...p.deadLetters.read()].length, 0);
+  assert.equal(p.stats().find((x) => x.id === 't')!.discarded.get('on_error drop (parse_failed)'), 4);
+  assertBooks(p);
+  assert.equal(p.accounting.of('gen').dropped, 4 + 2 /* bad.even copies nobody reads */);
+});
+
+test('on_error: stall holds a failing sink until resumed; retry delivers, and nothing passes it meanwhile', async () => {
+  const p = pipeline(`
+sources: { gen: { type: counter, count: 10, batch: 5 } }
+sinks: { out: { type: collect, inputs: [gen], name: a, fail_times: 2, on_error: stall, batch: { max_events: 5, timeout: 1ms } } }
+`);
+  await p.start();
+  const waitStalled = async () => { for (let i = 0; i < 200 && p.stalled().length === 0; i++) await new Promise((r) => setTimeout(r, 5)); };
+  await waitStalled();
+  assert.deepEqual(p.stalled().map((x) => [x.id, x.count]), [['out', 5]]);
+  assert.equal(p.stats().find((x) => x.id === 'out')!.stalled, 1);
+  assert.equal(collected.get('a'), undefined, 'nothing delivered while stalled');
+  assert.equal(p.resume('out', 'retry'), true);
+  await waitStalled(); // the second failure stalls it again
+  assert.equal(p.resume('out', 'retry'), true);
+  await p.done;
+  assert.deepEqual(collected.get('a')!.map((e) => e.n), [...Array(10).keys()]);
+  assert.equal([...p.deadLetters.read()].length, 0);
+  assertBooks(p);
+  assert.equal(p.accounting.of('gen').delivered, 10);
+});
+
+test('on_error: stall on a transform; resume with dlq or drop; a stop never hangs on a stall', async () => {
+  const p = pipeline(`
+sources: { gen: { type: counter, count: 3, batch: 3 } }
+transforms:
+  bad: { type: tag, inputs: [gen], field: bad, value: true }
+  t: { type: tag, inputs: [bad], on_error: stall }
+sinks: { out: { type: collect, inputs: [t], name: a } }
+`);
+  await p.start();
+  for (let i = 0; i < 200 && p.stalled().length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(p.stalled()[0]!.id, 't');
+  assert.equal(p.resume('t', 'retry'), true, 'retry fails again and stalls again');
+  for (let i = 0; i < 200 && p.stalled().length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(p.stalled().length, 1);
+  const changed = validateConfig(['p.yaml'], testRegistry, { env: {}, texts: new Map([['p.yaml', `data_dir: ${p.config.dataDir}
+sources: { gen: { type: counter, count: 3, batch: 3 } }
+transforms:
+  bad: { type: tag, inputs: [gen], field: bad, value: true }
+  t: { type: tag, inputs: [bad], on_error: stall }
+sinks: { out: { type: collect, inputs: [t], name: changed } }
+`]]) });
+  await assert.rejects(p.reload(changed), /t is stalled; run `sluice resume <id>/);
+  await p.stop(); // resumes the stall with dlq
+  const dead = [...p.deadLetters.read()];
+  assert.equal(dead.length, 3);
+  assert.ok(dead.every((d) => d.component_id === 't'));
+  assertBooks(p);
+  assert.equal(p.accounting.of('gen').deadLettered, 3);
+});

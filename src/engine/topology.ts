@@ -17,12 +17,15 @@ import { releaseAll, retainAll, type AckStatus, type BatchFinalizer } from '../c
 import type { ComponentSpec, ConfigProblem, PipelineConfig } from './config/index.js';
 import { ConfigError } from './config/index.js';
 import { Accounting } from './accounting.js';
-import { DeadLetterStore, makeErrorEvent } from './dlq.js';
+import { DeadLetterStore, makeErrorEvent, type ErrorEvent } from './dlq.js';
 import { BatchQueue } from './queue.js';
 import { FileStateStore, MemoryStateStore } from './state.js';
 import { ComponentStats } from './stats.js';
 
 export type TapListener = (events: readonly Event[]) => void;
+export type ResumeAction = 'retry' | 'dlq' | 'drop';
+
+interface Failure { event: Event; reason: string; code: ErrorCode; batch: number }
 
 interface Node {
   spec: ComponentSpec;
@@ -41,6 +44,8 @@ interface Node {
   /** Set while reload replaces this node: its end must not close its consumers. */
   detached: boolean;
   failed: boolean;
+  /** Set while on_error: stall holds failed events for an operator. */
+  stall: { reason: string; count: number; since: number; resolve: (a: ResumeAction) => void } | null;
 }
 
 export interface PipelineOptions {
@@ -130,7 +135,7 @@ export class Pipeline {
       spec, runtime, queue: q, outputs: new Map(), upstreams: 0, abort: new AbortController(),
       stats: new ComponentStats(spec.id, spec.type, spec.kind),
       state: this.opts.ephemeral ? new MemoryStateStore() : new FileStateStore(dataDir),
-      taps: new Map(), loop: null, finished: false, detached: false, failed: false,
+      taps: new Map(), loop: null, finished: false, detached: false, failed: false, stall: null,
     };
   }
 
@@ -258,6 +263,13 @@ export class Pipeline {
       error: async (event, reason, code = 'parse_failed') => {
         n.stats.error(code);
         account.received++;
+        const mode = n.spec.common.on_error;
+        // A source cannot re-read an input: after a stall, retry means the dead-letter store.
+        if (mode === 'drop' || (mode === 'stall' && (await this.holdUntilResumed(n, 1, reason)) === 'drop')) {
+          n.stats.discard(`on_error drop (${code})`, 1);
+          account.dropped++;
+          return;
+        }
         account.deadLettered++;
         await this.emit(n, 'errors', [makeErrorEvent(event, n.spec.id, n.spec.type, reason, code)], [], estimateBytes(event), n.spec.id, true);
       },
@@ -275,17 +287,30 @@ export class Pipeline {
       if (b === null) break;
       n.stats.receivedEvents += b.events.length;
       n.stats.receivedBytes += b.bytes;
-      const out = new Collector(n);
-      try {
-        const r = rt.process(b.events, out);
-        if (r) await r;
-      } catch (e) {
-        // A component bug, not bad data: keep every event, with the reason, in errors.
-        out.reset();
-        for (const ev of b.events) out.error(ev, `transform failed: ${(e as Error).message}`, 'transform_failed');
-      }
-      this.settleBooks(b, out);
+      const out = await this.runProcess(n, rt, b.events);
+      const stall = n.spec.common.on_error === 'stall';
+      // With stall, failed events are held (still in flight) instead of leaving as errors.
+      let held = stall ? out.takeErrors() : [];
+      this.settleBooks(b, out, held.length);
       await this.emitCollected(n, out, b.finalizers, b.bytes / Math.max(1, b.events.length), b.origin, b.errors);
+      while (held.length) {
+        const action = await this.holdUntilResumed(n, held.length, String(held[0]!.reason));
+        const originals = held.map((h) => h.event as Event);
+        if (action === 'retry') {
+          const again = await this.runProcess(n, rt, originals);
+          const still = again.takeErrors();
+          this.settleBooks({ ...b, events: originals }, again, still.length);
+          await this.emitCollected(n, again, b.finalizers, b.bytes / Math.max(1, b.events.length), b.origin, b.errors);
+          held = still;
+        } else {
+          if (action === 'drop') { n.stats.discard('on_error drop (stalled)', held.length); this.book(b.origin, b.errors, held.length, 'dropped'); }
+          else {
+            this.book(b.origin, b.errors, held.length, 'deadLettered');
+            await this.emit(n, 'errors', held, b.finalizers, Math.round((b.bytes / Math.max(1, b.events.length)) * held.length), b.origin, true);
+          }
+          held = [];
+        }
+      }
       releaseAll(b.finalizers);
       this.batchDone(n, b);
     }
@@ -302,20 +327,34 @@ export class Pipeline {
     await rt.stop?.();
   }
 
+  private async runProcess(n: Node, rt: TransformRuntime, events: Event[]): Promise<Collector> {
+    const out = new Collector(n);
+    try {
+      const r = rt.process(events, out);
+      if (r) await r;
+    } catch (e) {
+      // A component bug, not bad data: keep every event, with the reason, in errors.
+      out.reset();
+      for (const ev of events) out.error(ev, `transform failed: ${(e as Error).message}`, 'transform_failed');
+    }
+    return out;
+  }
+
   /**
    * A transform turned `b.events` into outputs, errors and drops: book the difference. More out
    * than in is `created` (copies); less, without a reported drop, is `unreported` (a defect).
+   * `held` events (on_error: stall) stay in flight.
    */
-  private settleBooks(b: Batch, out: Collector): void {
+  private settleBooks(b: Batch, out: Collector, held: number): void {
     const account = this.accounting.of(b.origin);
     // The input leaves the books' in-flight column before its outputs enter it (in emit).
-    account.inFlight -= b.events.length;
+    account.inFlight -= b.events.length - held;
     if (b.errors) return;
     let emitted = out.main.length;
     if (out.named) for (const a of out.named.values()) emitted += a.length;
     account.deadLettered += out.errors.length;
     account.dropped += out.discarded;
-    const delta = emitted + out.errors.length + out.discarded - b.events.length;
+    const delta = emitted + out.errors.length + out.discarded + held - b.events.length;
     if (delta > 0) account.created += delta;
     else if (delta < 0) account.unreported -= delta;
   }
@@ -361,47 +400,96 @@ export class Pipeline {
       n.stats.receivedBytes += bytes;
       // Each coalesced batch settles on its own: a rejection in one does not mark the others.
       const statuses: AckStatus[] = batches.map(() => 'delivered');
-      const book = (b: Batch, failed: number) => {
-        const account = this.accounting.of(b.origin);
-        account.inFlight -= b.events.length;
-        if (b.errors) return;
-        account.delivered += b.events.length - failed;
-        account.deadLettered += failed;
-      };
-      try {
-        const res = await rt.write(events, ctx);
-        const rejected = res?.rejected ?? [];
-        // Which coalesced batch each rejected index belongs to.
-        const owners: number[] = [];
-        const perBatch = batches.map(() => [] as { index: number; reason: string }[]);
-        if (rejected.length) {
-          let acc = 0;
-          for (const b of batches) owners.push((acc += b.events.length));
-          for (const r of rejected) perBatch[owners.findIndex((e) => r.index < e)]!.push(r);
-          n.stats.error('rejected', rejected.length);
-        }
-        batches.forEach((b, i) => book(b, perBatch[i]!.length));
-        for (let i = 0; i < batches.length; i++) {
-          if (!perBatch[i]!.length) continue;
-          statuses[i] = 'rejected';
-          const b = batches[i]!;
-          const errs = perBatch[i]!.map((r) => makeErrorEvent(events[r.index], n.spec.id, n.spec.type, r.reason, 'rejected'));
-          await this.emit(n, 'errors', errs, b.finalizers, Math.round((bytes / events.length) * errs.length), b.origin, true);
-        }
-        n.stats.sent(DEFAULT, events.length - rejected.length, Math.round(bytes * (1 - rejected.length / events.length)));
-      } catch (e) {
-        statuses.fill('rejected');
-        n.stats.error('delivery_failed', events.length);
-        const reason = `delivery failed: ${(e as Error).message}`;
-        this.opts.log.error(`sink ${n.spec.id}: ${reason}; ${events.length} events sent to its errors output`, { component_id: n.spec.id });
-        for (const b of batches) book(b, b.events.length);
-        for (const b of batches) await this.emit(n, 'errors', b.events.map((ev) => makeErrorEvent(ev, n.spec.id, n.spec.type, reason, 'delivery_failed')), b.finalizers, b.bytes, b.origin, true);
+      const ends: number[] = [];
+      let acc = 0;
+      for (const b of batches) ends.push((acc += b.events.length));
+      let pending: Failure[] = await this.writeOnce(n, rt, ctx, events, (i) => ends.findIndex((e) => i < e), bytes);
+      const failedIn = batches.map(() => 0);
+      for (const f of pending) failedIn[f.batch]!++;
+      batches.forEach((b, i) => this.book(b.origin, b.errors, b.events.length - failedIn[i]!, 'delivered'));
+      // on_error: stall holds the failures (still in flight) until an operator says what to do.
+      while (pending.length && n.spec.common.on_error === 'stall') {
+        const action = await this.holdUntilResumed(n, pending.length, pending[0]!.reason);
+        if (action !== 'retry') { if (action === 'drop') pending = this.dropFailures(n, batches, pending); break; }
+        const again = await this.writeOnce(n, rt, ctx, pending.map((f) => f.event), (i) => pending[i]!.batch, Math.round((bytes / events.length) * pending.length));
+        const stillFailing = new Set(again.map((f) => f.event));
+        for (const f of pending) if (!stillFailing.has(f.event)) this.book(batches[f.batch]!.origin, batches[f.batch]!.errors, 1, 'delivered');
+        pending = again;
+      }
+      if (pending.length && n.spec.common.on_error === 'drop') pending = this.dropFailures(n, batches, pending);
+      for (let i = 0; i < batches.length; i++) {
+        const mine = pending.filter((f) => f.batch === i);
+        if (!mine.length) continue;
+        statuses[i] = 'rejected';
+        const b = batches[i]!;
+        this.book(b.origin, b.errors, mine.length, 'deadLettered');
+        const errs = mine.map((f) => makeErrorEvent(f.event, n.spec.id, n.spec.type, f.reason, f.code));
+        await this.emit(n, 'errors', errs, b.finalizers, Math.round((bytes / events.length) * errs.length), b.origin, true);
       }
       batches.forEach((b, i) => releaseAll(b.finalizers, statuses[i]));
       for (const b of batches) this.batchDone(n, b);
     }
     await rt.flush?.();
     await rt.stop?.();
+  }
+
+  /** One write; returns what failed (rejected items, or everything when the write threw). */
+  private async writeOnce(n: Node, rt: SinkRuntime, ctx: SinkContext, events: Event[], batchOf: (index: number) => number, bytes: number): Promise<Failure[]> {
+    try {
+      const res = await rt.write(events, ctx);
+      const rejected = res?.rejected ?? [];
+      if (rejected.length) n.stats.error('rejected', rejected.length);
+      n.stats.sent(DEFAULT, events.length - rejected.length, Math.round(bytes * (1 - rejected.length / events.length)));
+      return rejected.map((r) => ({ event: events[r.index]!, reason: r.reason, code: 'rejected' as const, batch: batchOf(r.index) }));
+    } catch (e) {
+      n.stats.error('delivery_failed', events.length);
+      const reason = `delivery failed: ${(e as Error).message}`;
+      this.opts.log.error(`sink ${n.spec.id}: ${reason} (${events.length} events; on_error: ${n.spec.common.on_error})`, { component_id: n.spec.id });
+      return events.map((event, i) => ({ event, reason, code: 'delivery_failed' as const, batch: batchOf(i) }));
+    }
+  }
+
+  private dropFailures(n: Node, batches: Batch[], failures: Failure[]): Failure[] {
+    for (const f of failures) {
+      n.stats.discard(`on_error drop (${f.code})`, 1);
+      this.book(batches[f.batch]!.origin, batches[f.batch]!.errors, 1, 'dropped');
+    }
+    return [];
+  }
+
+  /** Move `count` events of a source out of the in-flight column into their final one. */
+  private book(origin: string, errorEvents: boolean, count: number, outcome: 'delivered' | 'dropped' | 'deadLettered'): void {
+    if (count === 0) return;
+    const account = this.accounting.of(origin);
+    account.inFlight -= count;
+    if (!errorEvents) account[outcome] += count;
+  }
+
+  /**
+   * on_error: stall. The component stops consuming (its queue fills, backpressure reaches the
+   * sources) until `resume(id, action)`. A stop resumes it with `dlq`, so nothing is lost.
+   */
+  private holdUntilResumed(n: Node, count: number, reason: string): Promise<ResumeAction> {
+    if (this.stopping) return Promise.resolve('dlq');
+    n.stats.stalled = 1;
+    this.opts.log.error(`${n.spec.kind} ${n.spec.id} stalled: ${count} event(s) failed (${reason}); it consumes nothing until \`sluice resume ${n.spec.id} --action retry|dlq|drop\``, { component_id: n.spec.id });
+    return new Promise((resolve) => {
+      n.stall = { reason, count, since: Date.now(), resolve: (a) => { n.stall = null; n.stats.stalled = 0; resolve(a); } };
+    });
+  }
+
+  /** Resume a stalled component. Returns false when it is not stalled. */
+  resume(id: string, action: ResumeAction): boolean {
+    const n = this.nodes.get(id);
+    if (!n?.stall) return false;
+    this.opts.log.info(`${n.spec.id} resumed (${action})`, { component_id: id });
+    n.stall.resolve(action);
+    return true;
+  }
+
+  /** Components waiting for an operator. */
+  stalled(): { id: string; reason: string; count: number; since: string }[] {
+    return [...this.nodes.values()].filter((n) => n.stall).map((n) => ({ id: n.spec.id, reason: n.stall!.reason, count: n.stall!.count, since: new Date(n.stall!.since).toISOString() }));
   }
 
   private childLog(n: Node): Logger {
@@ -422,6 +510,8 @@ export class Pipeline {
     }
     if (!this.stopping) {
       this.stopping = true;
+      // A stalled component would never drain: its held events go to the dead-letter store.
+      for (const n of this.nodes.values()) if (n.stall) this.resume(n.spec.id, 'dlq');
       for (const n of this.nodes.values()) if (n.spec.kind === 'source') n.abort.abort(new Error('stopping'));
       // Test-mode injection edges close too.
       for (const id of this.injected) { const n = this.nodes.get(id); if (n) this.closeEdge(n); }
@@ -460,6 +550,9 @@ export class Pipeline {
     }
     for (const id of this.config.components.keys()) if (!next.components.has(id)) removed.push(id);
     if (!added.length && !changed.length && !removed.length) return { added, changed, removed };
+    const stalled = this.stalled();
+    // A stalled component holds events in flight, so the pipeline could never go idle to swap.
+    if (stalled.length) throw new Error(`${stalled.map((x) => x.id).join(', ')} ${stalled.length === 1 ? 'is' : 'are'} stalled; run \`sluice resume <id> --action retry|dlq|drop\` first, then reload`);
 
     const fresh = await this.buildAll([...added, ...changed].map((id) => next.components.get(id)!));
     const going = [...changed, ...removed].map((id) => this.nodes.get(id)!);
@@ -551,7 +644,7 @@ function estimateEventsBytes(events: Event[]): number {
 class Collector implements TransformOutput {
   main: Event[] = [];
   named: Map<string, Event[]> | null = null;
-  errors: Event[] = [];
+  errors: ErrorEvent[] = [];
   constructor(private readonly node: Node) {}
   push(e: Event): void { this.main.push(e); }
   emit(output: string, e: Event): void {
@@ -563,8 +656,10 @@ class Collector implements TransformOutput {
   }
   error(e: Event, reason: string, code: ErrorCode = 'transform_failed'): void {
     this.node.stats.error(code);
+    if (this.node.spec.common.on_error === 'drop') { this.discard(1, `on_error drop (${code})`); return; }
     this.errors.push(makeErrorEvent(e, this.node.spec.id, this.node.spec.type, reason, code));
   }
+  takeErrors(): ErrorEvent[] { const e = this.errors; this.errors = []; return e; }
   discarded = 0;
   discard(count: number, reason: string): void { this.discarded += count; this.node.stats.discard(reason, count); }
   reset(): void { this.main = []; this.named = null; this.errors = []; this.discarded = 0; }

@@ -27,7 +27,17 @@ export async function startApi(cfg: ApiConfig, getPipeline: () => Pipeline | nul
 
   app.get('/health', async () => {
     const p = getPipeline();
-    return { status: p && !p.isStopping ? 'ok' : 'stopping', uptime_secs: p ? Math.round((Date.now() - p.startedAt) / 1000) : 0, components: p?.components().length ?? 0 };
+    const stalled = p?.stalled() ?? [];
+    return { status: !p || p.isStopping ? 'stopping' : stalled.length ? 'stalled' : 'ok', uptime_secs: p ? Math.round((Date.now() - p.startedAt) / 1000) : 0, components: p?.components().length ?? 0, stalled };
+  });
+
+  // on_error: stall — an operator decides what happens to the held events.
+  app.post<{ Params: { id: string }; Body: { action?: string } | undefined }>('/api/components/:id/resume', async (req, reply) => {
+    const p = getPipeline();
+    const action = req.body?.action ?? 'retry';
+    if (action !== 'retry' && action !== 'dlq' && action !== 'drop') return reply.code(400).send({ error: `unknown action ${JSON.stringify(action)}`, hint: 'use retry, dlq or drop' });
+    if (!p || !p.resume(req.params.id, action)) return reply.code(409).send({ error: `component ${req.params.id} is not stalled`, stalled: p?.stalled().map((x) => x.id) ?? [] });
+    return { resumed: req.params.id, action };
   });
 
   app.get('/metrics', async (_req, reply) => {

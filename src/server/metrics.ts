@@ -53,6 +53,9 @@ export function createMetricsRegistry(getPipeline: () => Pipeline | null): clien
   gauge('sluice_component_queue_bytes', 'Bytes (estimated) waiting in the component\'s input queue.', (p, set) => {
     for (const s of p.stats()) if (s.kind !== 'source') set(lbl(s), s.queueBytes);
   });
+  gauge('sluice_component_stalled', '1 while on_error: stall holds the component until `sluice resume`.', (p, set) => {
+    for (const s of p.stats()) set(lbl(s), s.stalled);
+  });
   new client.Counter({
     name: 'sluice_source_events_total',
     help: 'Per-source books: received and created on one side; delivered, dropped, unreported and dead_lettered on the other (plus sluice_source_events_in_flight).',

@@ -10,6 +10,7 @@
 import { mkdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../core/component.js';
+import { GroupCommit } from './commit.js';
 import { DiskBufferClosedError, nodeIo, writeError, type BufferIo, type WritableSegment } from './io.js';
 import { SegmentReader, type LiveSegment, type RecordRead } from './reader.js';
 import { ACK_FILE, ackFileText, recover, type Position, type RecoveryReport } from './recovery.js';
@@ -65,7 +66,6 @@ export interface DiskBufferStats {
 }
 
 interface Outstanding { id: number; end: Position; bytes: number; events: number; records: number; done: boolean }
-interface Waiter { resolve(): void; reject(e: Error): void }
 type Written = { dropped: true } | { dropped: false; durable: Promise<void> };
 
 const DROPPED = Object.freeze({ dropped: true as const });
@@ -81,6 +81,7 @@ export class DiskBuffer {
   private readonly segmentBytes: number;
   private readonly segments: LiveSegment[];
   private readonly reader: SegmentReader;
+  private readonly log: Logger | undefined;
   private nextSegmentId: number;
 
   // writer
@@ -92,14 +93,7 @@ export class DiskBuffer {
   private appendsClosed = false;
   private drained = false;
 
-  // group commit
-  private pendingSync: Waiter[] = [];
-  private dirty = new Set<WritableSegment>();
-  private retired: WritableSegment[] = [];
-  private dirDirty = false;
-  private syncTimer: NodeJS.Timeout | null = null;
-  private syncing: Promise<void> | null = null;
-  private lastSyncAt = 0;
+  private readonly commit: GroupCommit;
 
   // reader and acks
   private readWaiter: (() => void) | null = null;
@@ -114,7 +108,7 @@ export class DiskBuffer {
 
   private closing: Promise<void> | null = null;
   private closed = false;
-  private readonly counts = { events: 0, records: 0, bytes: 0, appendedEvents: 0, appendedRecords: 0, ackedEvents: 0, ackedRecords: 0, droppedEvents: 0, droppedRecords: 0, fsyncs: 0, writeErrors: 0 };
+  private readonly counts = { events: 0, records: 0, bytes: 0, appendedEvents: 0, appendedRecords: 0, ackedEvents: 0, ackedRecords: 0, droppedEvents: 0, droppedRecords: 0, writeErrors: 0 };
 
   /** What recovery found on open: unconsumed records and the corrupt ones it skipped. */
   readonly recovered: RecoveryReport;
@@ -140,9 +134,15 @@ export class DiskBuffer {
 
   private constructor(readonly dir: string, opts: DiskBufferOptions, segments: LiveSegment[], ack: Position, report: RecoveryReport, nextSegmentId: number) {
     this.io = opts.io ?? nodeIo;
+    this.log = opts.log;
     this.maxBytes = opts.maxBytes;
     this.whenFull = opts.whenFull ?? 'block';
     this.interval = Math.max(0, opts.fsyncIntervalMs ?? 100);
+    this.commit = new GroupCommit(this.io, dir, this.interval, () => {
+      // After a failed fsync the kernel may have dropped the dirty pages: continue in a new segment.
+      this.rollNext = true;
+      return this.wseg?.path ?? dir;
+    });
     this.segmentBytes = Math.max(4096, opts.segmentBytes ?? Math.min(32 * 1024 * 1024, Math.floor(opts.maxBytes / 8)));
     this.segments = segments;
     this.consumed = ack;
@@ -204,16 +204,15 @@ export class DiskBuffer {
       throw writeError(e, 'writing', seg.path);
     }
     seg.size = at + rec.length;
-    this.dirty.add(file);
     this.counts.records++; this.counts.events += events.length; this.counts.bytes += rec.length;
     this.counts.appendedRecords++; this.counts.appendedEvents += events.length;
     this.wakeReader();
-    return { dropped: false, durable: this.whenSynced() };
+    return { dropped: false, durable: this.commit.written(file) };
   }
 
   /** Start a new segment; the previous one is synced and closed by the next group commit. */
   private async roll(): Promise<void> {
-    if (this.wfile !== null) this.retired.push(this.wfile);
+    if (this.wfile !== null) this.commit.retire(this.wfile);
     this.wfile = null;
     this.rollNext = false;
     const id = this.nextSegmentId++;
@@ -226,56 +225,7 @@ export class DiskBuffer {
     }
     this.wseg = { id, path, size: 0, corrupt: [] };
     this.segments.push(this.wseg);
-    this.dirDirty = true;
-  }
-
-  // ---- group commit -----------------------------------------------------------------------------
-
-  private whenSynced(): Promise<void> {
-    const p = new Promise<void>((resolve, reject) => this.pendingSync.push({ resolve, reject }));
-    this.scheduleSync();
-    return p;
-  }
-
-  private scheduleSync(): void {
-    if (this.syncTimer !== null || this.syncing !== null || this.pendingSync.length === 0) return;
-    const delay = Math.max(0, this.lastSyncAt + this.interval - Date.now());
-    this.syncTimer = setTimeout(() => {
-      this.syncTimer = null;
-      void this.flush();
-    }, delay);
-  }
-
-  /** One fsync of every file written since the last, then settle every append it covers. */
-  private flush(): Promise<void> {
-    if (this.syncing) return this.syncing.then(() => this.flush());
-    const waiters = this.pendingSync;
-    const files = [...this.dirty];
-    const retired = this.retired;
-    const syncDir = this.dirDirty;
-    this.pendingSync = [];
-    this.dirty.clear();
-    this.retired = [];
-    this.dirDirty = false;
-    this.lastSyncAt = Date.now();
-    this.syncing = (async () => {
-      let failure: Error | null = null;
-      try {
-        for (const f of files) { await f.sync(); this.counts.fsyncs++; }
-        if (syncDir) await this.io.syncDir(this.dir);
-      } catch (e) {
-        this.counts.writeErrors++;
-        // After a failed fsync the kernel may have dropped the dirty pages: continue in a new segment.
-        this.rollNext = true;
-        failure = writeError(e, 'syncing', this.wseg?.path ?? this.dir);
-      }
-      for (const f of retired) await f.close().catch(() => undefined);
-      for (const w of waiters) failure ? w.reject(failure) : w.resolve();
-    })();
-    return this.syncing.finally(() => {
-      this.syncing = null;
-      this.scheduleSync();
-    });
+    this.commit.created();
   }
 
   // ---- read and ack -----------------------------------------------------------------------------
@@ -361,8 +311,6 @@ export class DiskBuffer {
     }
   }
 
-  private get log(): Logger | undefined { return (this.reader as unknown as { log?: Logger }).log; }
-
   /** Write the consumed position atomically. A failure only means more redelivery after a crash. */
   private persistAck(): Promise<void> {
     this.ackWriting = this.ackWriting.then(async () => {
@@ -411,8 +359,7 @@ export class DiskBuffer {
     this.spaceWaiters = [];
     for (const w of waiters) w();
     await this.chain;
-    if (this.syncTimer !== null) { clearTimeout(this.syncTimer); this.syncTimer = null; }
-    await this.flush();
+    await this.commit.flush();
     this.closed = true;
     this.wakeReader();
     if (this.ackTimer !== null) { clearTimeout(this.ackTimer); this.ackTimer = null; }
@@ -430,6 +377,8 @@ export class DiskBuffer {
     for (const s of this.segments) diskBytes += s.size;
     return {
       ...this.counts,
+      fsyncs: this.commit.fsyncs,
+      writeErrors: this.counts.writeErrors + this.commit.failures,
       segments: this.segments.length,
       diskBytes,
       corruptRecords: this.recovered.corruptRecords + this.reader.corruptRecords,

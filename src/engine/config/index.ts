@@ -30,7 +30,10 @@ export interface ComponentSpec {
   outputs: string[];
 }
 
+export type OnError = 'dlq' | 'drop' | 'stall';
+
 export interface CommonOptions {
+  on_error: OnError;
   buffer: { max_events: number; max_bytes: number };
   batch: { max_events: number; max_bytes: number; timeout: number };
 }
@@ -90,6 +93,9 @@ const batchSchema = s.object({
   max_bytes: s.bytes().default('10MB').desc('Most bytes (estimated) in one write.'),
   timeout: s.duration().default('1s').desc('Longest time to wait to fill a batch before writing what is there.'),
 });
+const onErrorSchema = s.enum('dlq', 'drop', 'stall').default('dlq')
+  .desc('What happens to events that fail here: `dlq` sends them to the errors output (the dead-letter store when nothing reads it); `drop` drops and counts them; `stall` stops this component until an operator runs `sluice resume <id>` (retry, dlq or drop).');
+
 const apiSchema = s.object({
   address: s.string().default('127.0.0.1:8686').desc('host:port the API listens on. Keep it on 127.0.0.1 unless you set a token.'),
   token: s.string().secret().desc('Bearer token required on every request except /health. Required when the address is not a loopback address.'),
@@ -97,9 +103,9 @@ const apiSchema = s.object({
 
 /** Engine-level options a component may carry besides its own. */
 export const commonOptionKeys: Record<ComponentKind, string[]> = {
-  source: ['type'],
-  transform: ['type', 'inputs', 'buffer'],
-  sink: ['type', 'inputs', 'buffer', 'batch'],
+  source: ['type', 'on_error'],
+  transform: ['type', 'inputs', 'buffer', 'on_error'],
+  sink: ['type', 'inputs', 'buffer', 'batch', 'on_error'],
 };
 
 /** Expand `-c` arguments: files as given, directories to their *.yaml|*.yml|*.json files, sorted. */
@@ -218,6 +224,7 @@ export function validateConfig(paths: string[], registry: Registry, opts: LoadOp
       }
       const config = def.config.checkObject(comp, path, ctx, commonOptionKeys[kind]) as Record<string, unknown>;
       const common: CommonOptions = {
+        on_error: onErrorSchema.parse(comp.on_error, [...path, 'on_error'], ctx) ?? 'dlq',
         buffer: (kind !== 'source' ? bufferSchema.parse(comp.buffer, [...path, 'buffer'], ctx) : undefined) ?? { max_events: 10_000, max_bytes: 64 * 2 ** 20 },
         batch: (kind === 'sink' ? batchSchema.parse(comp.batch, [...path, 'batch'], ctx) : undefined) ?? { max_events: 1000, max_bytes: 10e6, timeout: 1000 },
       };
