@@ -1,6 +1,7 @@
 /** The `sluice` command. Each subcommand lives in commands/<name>.ts and registers itself here. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { register as buffer } from './commands/buffer.js';
 import { register as components } from './commands/components.js';
 import { register as dlq } from './commands/dlq.js';
 import { register as evalCmd } from './commands/eval.js';
@@ -22,7 +23,7 @@ const program = new Command('sluice')
   .version(pkg.version)
   .showHelpAfterError('(run `sluice help <command>` for its options)');
 
-for (const r of [run, validate, test, top, tap, stats, resume, dlq, replayCmd, evalCmd, repl, components, generate]) r(program);
+for (const r of [run, validate, test, top, tap, stats, resume, dlq, replayCmd, buffer, evalCmd, repl, components, generate]) r(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`error: ${e.message}\n`);

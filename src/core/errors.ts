@@ -14,6 +14,8 @@ export const errorCodes = {
   rejected: 'The destination rejected the event permanently.',
   unrouted: 'A route transform had no matching route and no default output consumer.',
   request_invalid: 'An HTTP request to a source was malformed.',
+  buffer_write_failed: 'A sink\'s disk buffer could not store a batch (disk full or I/O error); it is retried.',
+  buffer_corrupt: 'Corrupt records were skipped in a sink\'s disk buffer (see the log for file:offset).',
   transform_failed: 'A transform failed on a batch (a defect in the component); the events are kept with the reason.',
   component_failed: 'A component stopped with an error (counted in metrics; see the log).',
 } as const;

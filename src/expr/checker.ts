@@ -96,7 +96,7 @@ class Checker {
       case 'expr': {
         const e = s.expr;
         if (e.k === 'call' && e.name === 'merge' && e.args[0]?.k === 'path' && this.o.program) e.inPlace = true;
-        this.expr(e, true);
+        this.expr(e);
         if (e.k === 'bin' && e.op === '==' && !(this.o.replVars && last)) {
           throw this.err({ start: e.opStart, end: e.opEnd }, 'the result of this comparison is unused', 'to assign a value use "=", e.g. .a = 1');
         }
@@ -129,7 +129,7 @@ class Checker {
   }
 
   // ---- expressions ----
-  expr(e: Expr, stmtLevel = false): void {
+  expr(e: Expr): void {
     switch (e.k) {
       case 'lit':
         e.t = e.v === null ? T.NULL : typeof e.v === 'boolean' ? T.BOOL : typeof e.v === 'number' ? T.NUM : T.STR;
@@ -215,7 +215,7 @@ class Checker {
         return;
       }
       case 'bin': return this.bin(e);
-      case 'call': return this.call(e, stmtLevel);
+      case 'call': return this.call(e);
     }
   }
 
@@ -287,7 +287,7 @@ class Checker {
     }
   }
 
-  private call(e: CallExpr, stmtLevel: boolean): void {
+  private call(e: CallExpr): void {
     const name = e.name;
     const nameSpan = { start: e.start, end: e.nameEnd };
     if (LAMBDA_FORMS.has(name)) return this.lambda(e);
@@ -307,7 +307,6 @@ class Checker {
         for (const a of e.args) this.expr(this.isPath(a, 'a path', e));
         if (name !== 'del') this.target(e.args[1] as PathExpr, e.args[0]!);
         e.t = name === 'del' ? T.ANY : T.NULL; e.fb = true;
-        void stmtLevel;
         return;
       }
       case 'try':

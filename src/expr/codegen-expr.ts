@@ -122,10 +122,16 @@ export function segs(g: Gen, base: string, list: Seg[], baseIsEvent: boolean): s
 
 const isPrim = (x: Expr): x is Extract<Expr, { k: 'lit' }> => x.k === 'lit';
 
+/** An operand of `==` / `!=`: string literals are internalized constants. */
+function genCompared(g: Gen, e: Expr): string {
+  return e.k === 'lit' && typeof e.v === 'string' ? g.kCompared(e.v) : gen(g, e);
+}
+
 function bin(g: Gen, e: Extract<Expr, { k: 'bin' }>): string {
   if (e.op === '??') return coalesceOp(g, e.l, e.r);
-  const a = gen(g, e.l);
-  const b = e.op === 'in' || e.op === 'not in' || e.op === '=~' || e.op === '!~' ? null : gen(g, e.r);
+  const eqOp = e.op === '==' || e.op === '!=';
+  const a = eqOp ? genCompared(g, e.l) : gen(g, e.l);
+  const b = e.op === 'in' || e.op === 'not in' || e.op === '=~' || e.op === '!~' ? null : eqOp ? genCompared(g, e.r) : gen(g, e.r);
   const t = g.tmp();
   const num2 = e.l.t === T.NUM && e.r.t === T.NUM;
   let code: string;
@@ -247,11 +253,22 @@ function call(g: Gen, e: CallExpr): string {
     default:
       if (e.inPlace) return genMutation(g, e);
   }
-  const args = e.args.map((a) => (a.k === 'call' && a.name === 'secret' ? g.k(a.secret) : gen(g, a)));
+  const lit = e.args[1];
+  const inline = INLINE_STRING_TESTS[e.name] && lit?.k === 'lit' && typeof lit.v === 'string';
+  const args = e.args.map((a, i) => (a.k === 'call' && a.name === 'secret' ? g.k(a.secret)
+    : inline && i === 1 ? g.kCompared((a as Extract<Expr, { k: 'lit' }>).v) : gen(g, a)));
   const t = g.tmp();
+  if (inline) {
+    // String predicate with a literal argument: the common case inline, anything else (null -> false,
+    // wrong type -> error) through the library function. Measured ~10% on the condition bench.
+    g.emit(`${t} = typeof ${args[0]} === "string" ? ${args[0]}.${INLINE_STRING_TESTS[e.name]}(${args[1]}) : ${g.f(e.name)}(${args.join(', ')});`);
+    return t;
+  }
   g.emit(`${t} = ${g.f(e.name)}(${args.join(', ')});`);
   return t;
 }
+
+const INLINE_STRING_TESTS: Record<string, string> = { starts_with: 'startsWith', ends_with: 'endsWith', contains: 'includes' };
 
 function lambda(g: Gen, e: CallExpr): string {
   const list = gen(g, e.args[0]!);

@@ -15,6 +15,19 @@
 import type { Expr } from './ast.js';
 import { T } from './ast.js';
 
+// A dictionary-mode object: adding a key internalizes it without creating a hidden class per key
+// (measured ~2.3 µs per string, versus ~4 µs with `Object.keys({ [s]: 0 })`, which also leaves a
+// map transition behind for every distinct constant).
+const INTERN: Record<string, number> = Object.create(null) as Record<string, number>;
+INTERN.x = 0;
+delete INTERN.x;
+function internalize(s: string): string {
+  INTERN[s] = 0;
+  const k = Object.keys(INTERN)[0]!;
+  delete INTERN[s];
+  return k;
+}
+
 const SHORT: Record<string, string> = { OP: 'O', getProto: 'P', hasOwn: 'W', isArray: 'A', parseIPv4: 'I' };
 /** Keys that primitives (strings) and arrays own; reads of these need the full object check. */
 const UNSAFE_KEY = /^(?:length|\d+)$/;
@@ -60,7 +73,7 @@ export class Gen {
     this.fns.add(name);
     return `f_${name}`;
   }
-  /** A constant passed by reference (regex, CIDR, Set, secret). */
+  /** A constant passed by reference (string, number, regex, CIDR, Set, secret). */
   k(value: unknown): string {
     let id = this.constIds.get(value);
     if (!id) {
@@ -69,6 +82,14 @@ export class Gen {
       this.constIds.set(value, id);
     }
     return id;
+  }
+
+  /** A string constant compared with `===` or a string predicate: internalized first (property keys
+   * are), so the comparison with internalized strings from JSON.parse can often be decided by pointer.
+   * Measured on the condition bench, A/B in one process: generated/hand-written ratio 0.87 -> 0.95.
+   * Only for compared strings: internalizing costs a few µs of compile time per constant. */
+  kCompared(value: unknown): string {
+    return this.k(typeof value === 'string' && value.length <= 64 ? internalize(value) : value);
   }
 
   /** JS literal text for a primitive. */
@@ -95,7 +116,9 @@ export class Gen {
   readField(obj: string, key: string, knownObject: boolean): string {
     const K = JSON.stringify(key);
     const O = this.h('OP'), P = this.h('getProto'), W = this.h('hasOwn');
-    const own = `${O}[${K}] === undefined && ${P}(${obj}) === ${O} || ${W}(${obj}, ${K}) ? tv : null`;
+    // Per read, not hoisted: testing the prototype once at entry (`const pe = P(e) === O`) measured
+    // 0.95 -> 0.77 of hand-written speed; per read, V8 folds the test into the map check of the load.
+    const own = `${P}(${obj}) === ${O} && ${O}[${K}] === undefined || ${W}(${obj}, ${K}) ? tv : null`;
     if (knownObject) return `((tv = ${obj}[${K}]) === undefined ? null : ${own})`;
     // Other keys: strings and arrays own only "length" and index keys, so for any other key the own
     // check alone turns a string, number, boolean or array into null; only null needs excluding.

@@ -85,7 +85,8 @@ export function compileCondition(src: string, opts?: CompileOptions): (event: Ev
   return build(src, 'condition', opts).fn as (event: Event) => boolean;
 }
 
-/** Compile an expression that computes a value (JSON-compatible; regexes/CIDRs appear as themselves). */
+/** Compile an expression that computes a value. The result is JSON-compatible and never aliases the
+ * event (objects and lists read from it are copied; regexes and CIDRs become their text). */
 export function compileValue(src: string, opts?: CompileOptions): (event: Event) => unknown {
   return build(src, 'value', opts).fn as (event: Event) => unknown;
 }

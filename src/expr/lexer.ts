@@ -89,7 +89,12 @@ export function tokenize(src: string, origin?: SourcePosition): Token[] {
     // CIDR literals come before numbers and words: 10.0.0.0/8, 2001:db8::/32, fe80::/10, ::1/128
     const code = src.charCodeAt(i);
     if (isHexOrColon(code)) {
-      if (code >= 48 && code <= 57) {
+      let dots = 0, j0 = i;
+      while (j0 < n && ((src.charCodeAt(j0) >= 48 && src.charCodeAt(j0) <= 57) || src.charCodeAt(j0) === 46)) {
+        if (src.charCodeAt(j0) === 46) dots++;
+        j0++;
+      }
+      if (code >= 48 && code <= 57 && dots === 3) {
         IPV4_RE.lastIndex = i;
         const m = IPV4_RE.exec(src);
         if (m) {
@@ -116,8 +121,10 @@ export function tokenize(src: string, origin?: SourcePosition): Token[] {
       }
     }
     if (c >= '0' && c <= '9') {
+      let j = i;
+      while (j < n && ((src.charCodeAt(j) >= 48 && src.charCodeAt(j) <= 57) || src.charCodeAt(j) === 46)) j++;
       DURATION_RE.lastIndex = i;
-      const d = DURATION_RE.exec(src);
+      const d = j < n && isWordStart(src.charCodeAt(j)) ? DURATION_RE.exec(src) : null;
       if (d) {
         push('num', durationToMs(d[0])!, start, start + d[0].length);
         i += d[0].length;

@@ -16,19 +16,20 @@
 // with a binary operator (`and`, `==`, `??`, `+`...), but never with `-`, `[`, `(` or `.`, which
 // could start a new statement. Inside (...), [...] and {...} newlines are insignificant.
 import type { BinOp, Expr, PathExpr, Seg, Stmt } from './ast.js';
-import { compileError, type ExpressionError, type SourcePosition } from './errors.js';
-import { tokenize, type Token } from './lexer.js';
+import type { SourcePosition } from './errors.js';
+import type { Token } from './lexer.js';
+import { ParserBase } from './parser-base.js';
 
-/** Maximum nesting depth of expressions and blocks; deeper input is a compile error, never a stack overflow. */
-export const MAX_DEPTH = 200;
+export { MAX_DEPTH } from './parser-base.js';
 
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'if', 'else', 'let', 'abort', 'true', 'false', 'null']);
 const VAR_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const NO_CONTINUE_AFTER_NL = new Set(['-', '[', '(', '.']);
-const CMP_OPS = new Set(['==', '!=', '<', '<=', '>', '>=', '=~', '!~']);
-const COALESCE_OPS = new Set(['??']);
-const ADD_OPS = new Set(['+', '-']);
-const MUL_OPS = new Set(['*', '/', '%']);
+/** Binary operator precedence; `not` (3) is a prefix handled by notExpr. */
+const PREC: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, {
+  'or': 1, '||': 1, 'and': 2, '&&': 2,
+  '==': 4, '!=': 4, '<': 4, '<=': 4, '>': 4, '>=': 4, '=~': 4, '!~': 4, 'in': 4,
+  '??': 5, '+': 6, '-': 6, '*': 7, '/': 7, '%': 7,
+});
 
 export function parseExpression(src: string, origin?: SourcePosition): Expr {
   const p = new Parser(src, origin, false);
@@ -44,79 +45,7 @@ export function parseProgram(src: string, origin?: SourcePosition): Stmt[] {
   return stmts;
 }
 
-
-class Parser {
-  private readonly toks: Token[];
-  private p = 0;
-  private depth = 0;
-  /** Newlines end statements (program mode, outside brackets). */
-  private nlSig: boolean;
-  /** A `{` starts a block, not a map literal (inside `if` conditions). */
-  private noMap = false;
-
-  constructor(private readonly src: string, private readonly origin: SourcePosition | undefined, private readonly program: boolean) {
-    this.toks = tokenize(src, origin);
-    this.nlSig = program;
-  }
-
-  // ---- token helpers ----
-  private peek(o = 0): Token { return this.toks[Math.min(this.p + o, this.toks.length - 1)]!; }
-  private next(): Token { return this.toks[this.p++]!; }
-  private get prevEnd(): number { return this.p > 0 ? this.toks[this.p - 1]!.end : 0; }
-  private isOp(v: string, t = this.peek()): boolean { return t.kind === 'op' && t.value === v; }
-  private isWord(v: string, t = this.peek()): boolean { return t.kind === 'word' && t.value === v; }
-  /** May the expression continue with this (binary/postfix) token? */
-  private cont(t = this.peek()): boolean {
-    return !(this.nlSig && t.nl && t.kind === 'op' && NO_CONTINUE_AFTER_NL.has(t.value as string));
-  }
-  private describe(t: Token): string {
-    switch (t.kind) {
-      case 'eof': return 'end of input';
-      case 'str': return 'a string';
-      case 'num': return 'a number';
-      case 'regex': return 'a regex';
-      case 'cidr': return 'a CIDR';
-      default: return `"${t.value}"`;
-    }
-  }
-  err(start: number, end: number, msg: string, hint?: string, incomplete = false): ExpressionError {
-    return compileError(this.src, start, end, msg, this.origin, hint, incomplete);
-  }
-  private errAt(t: Token, msg: string, hint?: string): ExpressionError {
-    return this.err(t.start, t.end, msg, hint, t.kind === 'eof');
-  }
-  private expectOp(v: string, context: string): Token {
-    const t = this.peek();
-    if (!this.isOp(v, t)) throw this.errAt(t, `expected "${v}" ${context}, found ${this.describe(t)}`);
-    return this.next();
-  }
-  expectEnd(what: string, hint?: string): void {
-    const t = this.peek();
-    if (t.kind !== 'eof') throw this.errAt(t, `unexpected ${this.describe(t)} after the ${what}`, hint);
-  }
-  private enter(t: Token): void {
-    if (++this.depth > MAX_DEPTH) {
-      throw this.err(t.start, t.end, `expression is nested too deeply (more than ${MAX_DEPTH} levels)`,
-        'split it into several statements or variables');
-    }
-  }
-  /** Record a composite node's depth; left-deep operator chains count too, so codegen recursion stays bounded. */
-  private mk<N extends Expr>(node: N, children: Expr[], at: { start: number; end: number }): N {
-    let d = 0;
-    for (const c of children) d = Math.max(d, c.d ?? 1);
-    if (d + 1 > MAX_DEPTH) {
-      throw this.err(at.start, at.end, `expression is nested too deeply (more than ${MAX_DEPTH} levels)`,
-        'long chains of operators: use `in [...]` for many alternatives, or split into variables');
-    }
-    node.d = d + 1;
-    return node;
-  }
-  private withNl<R>(nlSig: boolean, noMap: boolean, f: () => R): R {
-    const a = this.nlSig, b = this.noMap;
-    this.nlSig = nlSig; this.noMap = noMap;
-    try { return f(); } finally { this.nlSig = a; this.noMap = b; }
-  }
-
+class Parser extends ParserBase {
   // ---- statements ----
   stmts(inBlock: boolean): Stmt[] {
     const out: Stmt[] = [];
@@ -159,13 +88,12 @@ class Parser {
       }
       const e = this.expr();
       if (this.isOp('=')) {
-        const eq = this.next();
+        this.next();
         if (e.k !== 'path') {
           throw this.err(e.start, e.end, 'cannot assign to this expression',
             'assignment targets are event paths (.field, .a.b[0]) or variables');
         }
         const value = this.expr();
-        void eq;
         return { k: 'assign', target: e, value, decl: false, start: e.start, end: value.end };
       }
       return { k: 'expr', expr: e, start: e.start, end: e.end };
@@ -206,7 +134,7 @@ class Parser {
     const t = this.peek();
     this.enter(t);
     try {
-      const c = this.or();
+      const c = this.binary(1);
       if (this.isOp('?') && this.cont()) {
         this.next();
         const then = this.expr();
@@ -220,78 +148,72 @@ class Parser {
     }
   }
 
-  private logic(op: 'and' | 'or', sym: string, sub: () => Expr): Expr {
-    const first = sub();
-    const items = [first];
-    while ((this.isWord(op) || this.isOp(sym)) && this.cont()) {
-      this.next();
-      items.push(sub());
-    }
-    if (items.length === 1) return first;
-    return this.mk({ k: 'logic', op, items, start: first.start, end: items[items.length - 1]!.end }, items, first);
-  }
-  private or(): Expr { return this.logic('or', '||', () => this.and()); }
-  private and(): Expr { return this.logic('and', '&&', () => this.not()); }
-
-  private not(): Expr {
-    const t = this.peek();
-    if (this.isWord('not', t)) {
-      this.enter(t);
-      try {
-        this.next();
-        const arg = this.not();
-        return this.mk({ k: 'unary', op: '!', arg, start: t.start, end: arg.end }, [arg], t);
-      } finally {
-        this.depth--;
-      }
-    }
-    return this.cmp();
-  }
-
-  private cmpOp(): { op: BinOp; start: number; end: number } | null {
+  /** The binary operator at the cursor (not consumed), or null. */
+  private binOp(): { op: string; prec: number; tokens: number; start: number; end: number } | null {
     const t = this.peek();
     if (!this.cont(t)) return null;
-    if (t.kind === 'op' && CMP_OPS.has(t.value as string)) {
-      this.next();
-      return { op: t.value as BinOp, start: t.start, end: t.end };
+    if (t.kind === 'op') {
+      const prec = PREC[t.value as string];
+      return prec ? { op: t.value as string, prec, tokens: 1, start: t.start, end: t.end } : null;
     }
-    if (this.isWord('in', t)) { this.next(); return { op: 'in', start: t.start, end: t.end }; }
-    if (this.isWord('not', t) && this.isWord('in', this.peek(1))) {
-      this.next();
-      const e = this.next();
-      return { op: 'not in', start: t.start, end: e.end };
+    if (t.kind !== 'word') return null;
+    if (t.value === 'not') {
+      const n = this.peek(1);
+      return this.isWord('in', n) ? { op: 'not in', prec: 4, tokens: 2, start: t.start, end: n.end } : null;
     }
-    return null;
+    const prec = PREC[t.value as string];
+    return prec ? { op: t.value as string, prec, tokens: 1, start: t.start, end: t.end } : null;
   }
 
-  private cmp(): Expr {
-    const l = this.coalesce();
-    const op = this.cmpOp();
-    if (!op) return l;
-    const r = this.coalesce();
-    const again = this.peek();
-    if (this.cmpOp()) {
-      throw this.err(again.start, again.end, 'comparison operators cannot be chained', 'combine comparisons with `and`, e.g. `a < b and b < c`');
-    }
-    return this.mk({ k: 'bin', op: op.op, l, r, opStart: op.start, opEnd: op.end, start: l.start, end: r.end }, [l, r], op);
-  }
-
-  private binLoop(ops: ReadonlySet<string>, sub: () => Expr): Expr {
-    let l = sub();
+  /**
+   * Precedence climbing over the binary operators (see the table at the top of this file): one call
+   * per operand instead of one per precedence level, which matters for cold compile time.
+   */
+  private binary(minPrec: number): Expr {
+    let left = this.notExpr();
     for (;;) {
-      const t = this.peek();
-      if (t.kind !== 'op' || !ops.has(t.value as string) || !this.cont(t)) return l;
-      this.next();
-      const r = sub();
-      l = this.mk({ k: 'bin', op: t.value as BinOp, l, r, opStart: t.start, opEnd: t.end, start: l.start, end: r.end }, [l, r], t);
+      const op = this.binOp();
+      if (!op || op.prec < minPrec) return left;
+      for (let i = 0; i < op.tokens; i++) this.next();
+      if (op.prec === 4) {
+        const right = this.binary(5);
+        left = this.mk({ k: 'bin', op: op.op as BinOp, l: left, r: right, opStart: op.start, opEnd: op.end, start: left.start, end: right.end }, [left, right], op);
+        const again = this.binOp();
+        if (again && again.prec === 4) {
+          throw this.err(again.start, again.end, 'comparison operators cannot be chained', 'combine comparisons with `and`, e.g. `a < b and b < c`');
+        }
+        continue;
+      }
+      const right = this.binary(op.prec + 1);
+      if (op.prec <= 2) {
+        // and / or are n-ary: a long chain stays one flat node (no nesting, no deep recursion later)
+        const kind = op.prec === 1 ? 'or' : 'and';
+        if (left.k === 'logic' && left.op === kind) {
+          left.items.push(right);
+          left.end = right.end;
+          left = this.mk(left, left.items, op);
+        } else {
+          left = this.mk({ k: 'logic', op: kind, items: [left, right], start: left.start, end: right.end }, [left, right], op);
+        }
+        continue;
+      }
+      left = this.mk({ k: 'bin', op: op.op as BinOp, l: left, r: right, opStart: op.start, opEnd: op.end, start: left.start, end: right.end }, [left, right], op);
     }
   }
-  private readonly addFn = (): Expr => this.add();
-  private readonly mulFn = (): Expr => this.mul();
-  private readonly unaryFn = (): Expr => this.unary();
-  private coalesce(): Expr { return this.binLoop(COALESCE_OPS, this.addFn); }
-  private add(): Expr { return this.binLoop(ADD_OPS, this.mulFn); }
-  private mul(): Expr { return this.binLoop(MUL_OPS, this.unaryFn); }
+
+  /** Prefix `not`: binds looser than comparisons (`not .a == 1` is `not (.a == 1)`). */
+  private notExpr(): Expr {
+    const t = this.peek();
+    if (!this.isWord('not', t)) return this.unary();
+    this.enter(t);
+    try {
+      this.next();
+      const arg = this.binary(3);
+      return this.mk({ k: 'unary', op: '!', arg, start: t.start, end: arg.end }, [arg], t);
+    } finally {
+      this.depth--;
+    }
+  }
 
   private unary(): Expr {
     const t = this.peek();

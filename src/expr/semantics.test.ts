@@ -114,10 +114,15 @@ test('if expressions need one expression per branch; missing else is null', () =
   assert.throws(() => compileValue('if true { 1; 2 } else { 3 }'), ExpressionError);
 });
 
-test('values from the event are returned as they are, regexes and CIDRs as values', () => {
+test('values are JSON: copies of event containers, regexes and CIDRs as text', () => {
   const e: Event = { o: { a: 1 } };
-  assert.equal(v('.o', e), e.o);
-  assert.equal(JSON.stringify(v('[r\'a+\', 10.0.0.0/8, 2001:db8::/32]')), '["a+","10.0.0.0/8","2001:db8::/32"]');
+  const got = v('.o', e) as Record<string, unknown>;
+  assert.deepEqual(got, { a: 1 });
+  assert.notEqual(got, e.o, 'a value never aliases the event');
+  got.a = 2;
+  assert.deepEqual(e.o, { a: 1 });
+  assert.deepEqual(v('[r\'a+\', 10.0.0.0/8, 2001:db8::/32]'), ['a+', '10.0.0.0/8', '2001:db8::/32']);
+  assert.equal(v('r\'x\''), 'x');
   assert.deepEqual(v('[type_of(r\'a\'), .o.x, r\'a\'.source, (10.0.0.0/8).lo]', e), ['regex', null, null, null]);
 });
 
@@ -125,4 +130,12 @@ test('runtime failures inside compiled code surface as ExprRuntimeError with a r
   const f = compileValue('parse_json(.m).a');
   assert.throws(() => f({ m: '{' }), (x: unknown) => x instanceof ExprRuntimeError && x.reason.startsWith('parse_json:'));
   assert.throws(() => compileValue('.a')(null as unknown as Event), ExprRuntimeError);
+});
+
+test('case-insensitive literal regexes agree with RE2, including non-ASCII input', () => {
+  const cases: [string, string, boolean][] = [
+    ['mimikatz', 'Invoke-MIMIKATZ.ps1', true], ['^power', 'PowerShell.exe', true], ['exe$', 'a.EXE', true],
+    ['^cmd$', 'CMD', true], ['cmd', 'cnd', false], ['s', '\u017F', true], ['k', '\u212A', true], ['é', 'É', true],
+  ];
+  for (const [re, s, want] of cases) assert.equal(compileCondition(`.s =~ /${re}/i`)({ s }), want, `/${re}/i ~ ${s}`);
 });

@@ -4,7 +4,8 @@ import RE2 from 're2';
 import { ExprRuntimeError } from './errors.js';
 
 /** Parse a dotted-quad IPv4 address into an unsigned 32-bit number, or -1.
- * Hand-rolled charCode loop: measured ~4x faster than a regex + split in the condition bench. */
+ * Hand-rolled charCode loop: measured ~10x faster than split(".") + a regex per part (113 vs 1085 ns
+ * per address on the loaded 2-core bench machine), and it allocates nothing. */
 export function parseIPv4(s: string): number {
   const len = s.length;
   if (len < 7 || len > 15) return -1;
@@ -209,17 +210,27 @@ export function formatIPv6(g: number[]): string {
 export const MAX_REGEX_SOURCE = 16 * 1024;
 
 /** Patterns that are plain text (optionally anchored with ^ / $) are answered with string methods:
- * RE2 is a native call that transcodes its input to UTF-8 on every test. */
-type Fast = { kind: 'prefix' | 'suffix' | 'exact' | 'contains'; text: string } | null;
+ * RE2 is a native call that transcodes its input to UTF-8 on every test. Measured (bench machine):
+ * RE2 `^Adm` ~2 µs per test, `startsWith("Adm")` ~20 ns. With the `i` flag the same applies to
+ * ASCII-only text against ASCII-only input (lower-cased); other input still goes to RE2, whose
+ * Unicode case folding differs from toLowerCase (e.g. U+017F folds to "s"). */
+type Fast = { kind: 'prefix' | 'suffix' | 'exact' | 'contains'; text: string; ci: boolean } | null;
+const PLAIN = /^(\^?)((?:[^\\^$.|?*+()[\]{}]|\\[\\^$.|?*+()[\]{}/-])*)(\$?)$/;
+const NON_ASCII = /[^\x00-\x7f]/;
 function fastPath(source: string, flags: string): Fast {
-  if (flags !== '' || source.length > 256) return null;
-  const m = /^(\^?)((?:[^\\^$.|?*+()[\]{}]|\\[\\^$.|?*+()[\]{}/-])*)(\$?)$/.exec(source);
+  if ((flags !== '' && flags !== 'i') || source.length > 256) return null;
+  const m = PLAIN.exec(source);
   if (!m) return null;
-  const text = m[2]!.replace(/\\(.)/g, '$1');
-  if (m[1] && m[3]) return { kind: 'exact', text };
-  if (m[1]) return { kind: 'prefix', text };
-  if (m[3]) return { kind: 'suffix', text };
-  return { kind: 'contains', text };
+  let text = m[2]!.replace(/\\(.)/g, '$1');
+  const ci = flags === 'i';
+  if (ci) {
+    if (NON_ASCII.test(text)) return null;
+    text = text.toLowerCase();
+  }
+  if (m[1] && m[3]) return { kind: 'exact', text, ci };
+  if (m[1]) return { kind: 'prefix', text, ci };
+  if (m[3]) return { kind: 'suffix', text, ci };
+  return { kind: 'contains', text, ci };
 }
 
 /** A compiled regular expression (RE2: linear-time matching, no backtracking).
@@ -227,7 +238,7 @@ function fastPath(source: string, flags: string): Fast {
 export class Regex {
   readonly #source: string;
   readonly #flags: string;
-  readonly #re: RE2;
+  #re: RE2 | null;
   #global: RE2 | null = null;
   readonly #fast: Fast;
   constructor(source: string, flags: string) {
@@ -236,19 +247,22 @@ export class Regex {
     }
     this.#source = source;
     this.#flags = flags;
-    this.#re = new RE2(source, flags.replace(/[gy]/g, '') + 'u');
     this.#fast = fastPath(source, flags);
+    // Plain text (optionally anchored, any flags) is always a valid pattern: compiling RE2 (~10-80 µs)
+    // waits until a match needs it. Anything else compiles now, so invalid patterns fail at compile time.
+    this.#re = PLAIN.test(source) ? null : new RE2(source, flags.replace(/[gy]/g, '') + 'u');
   }
   get source(): string { return this.#source; }
   get flags(): string { return this.#flags; }
-  get re(): RE2 { return this.#re; }
+  get re(): RE2 { return (this.#re ??= new RE2(this.#source, this.#flags.replace(/[gy]/g, '') + 'u')); }
   /** A global ('g') twin, created on first use, for replace-all, split and capture-all. */
   get g(): RE2 {
     return (this.#global ??= new RE2(this.#source, this.#flags.replace(/[gy]/g, '') + 'gu'));
   }
   test(s: string): boolean {
     const f = this.#fast;
-    if (f !== null) {
+    if (f !== null && (!f.ci || !NON_ASCII.test(s))) {
+      if (f.ci) s = s.toLowerCase();
       switch (f.kind) {
         case 'prefix': return s.startsWith(f.text);
         case 'suffix': return s.endsWith(f.text);
@@ -256,7 +270,7 @@ export class Regex {
         default: return s.includes(f.text);
       }
     }
-    return this.#re.test(s);
+    return this.re.test(s);
   }
   toString(): string { return this.#source; }
   toJSON(): string { return this.#source; }

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DiskBuffer, type DiskBufferOptions } from './disk.js';
 import { nodeIo, type BufferIo } from './io.js';
-import { HEADER_BYTES } from './segment.js';
+import { HEADER_BYTES, scanSegment } from './segment.js';
 
 const tmp = (t: { after(fn: () => void): void }) => {
   const d = mkdtempSync(join(tmpdir(), 'sluice-disk-'));
@@ -19,6 +19,12 @@ const batch = (from: number, n: number, pad = 0) => Array.from({ length: n }, (_
 const opts = (o: Partial<DiskBufferOptions> = {}): DiskBufferOptions => ({ maxBytes: 64 * 1024 * 1024, fsyncIntervalMs: 5, ...o });
 const segs = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.seg')).sort();
 const tick = () => new Promise((r) => setTimeout(r, 20));
+async function waitFor(what: string, ok: () => boolean): Promise<void> {
+  for (const end = Date.now() + 5000; !ok();) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await tick();
+  }
+}
 
 /** Read everything currently in the buffer (after `end`), acking each read. */
 async function drain(b: DiskBuffer, maxEvents?: number): Promise<number[]> {
@@ -44,8 +50,14 @@ test('round trip: events come back equal and in order, coalesced up to maxEvents
   const r2 = (await b.read(1))!;
   assert.deepEqual(r2.events, batch(6, 3), 'a record is never split: one larger than maxEvents comes alone');
   b.ack(r1.id); b.ack(r2.id);
+  b.ack(r1.id); // a second ack of the same read is a no-op
+  assert.throws(() => b.ack(99), RangeError, 'an id never read is a defect in the caller');
   assert.equal(b.stats().events, 0);
   assert.equal(b.stats().ackedEvents, 9);
+  const waiting = b.read(); // nothing to read: it waits
+  await tick();
+  b.stopReads();
+  assert.equal(await waiting, null, 'stopReads ends a waiting read');
   await b.close();
   assert.equal(await b.read(), null, 'read after close is null');
 });
@@ -117,7 +129,7 @@ test('acks are persisted and fully consumed segments are deleted', async (t) => 
     b.ack(r.id);
   }
   assert.deepEqual(seen, range(0, 100));
-  await tick();
+  await waitFor('the ack file', () => existsSync(join(dir, 'ack')));
   const after = segs(dir);
   assert.ok(after.length < before && after.length >= 2, `${before} -> ${after.length} segments`);
   assert.equal(b.stats().segments, after.length);
@@ -164,9 +176,10 @@ test('a flipped byte in the middle: that record is skipped and counted, the othe
   await b.close();
   const file = join(dir, segs(dir)[0]!);
   const data = readFileSync(file);
-  const recordBytes = data.length / 6;
-  data[Math.floor(recordBytes * 2 + HEADER_BYTES + 10)] ^= 0x20; // payload of the third record
-  data[Math.floor(recordBytes * 4 + 9)] ^= 0x01; // length field of the fifth record's header
+  const at: number[] = [];
+  scanSegment(data, { record: (r) => at.push(r.offset), corrupt: () => undefined });
+  data[at[2]! + HEADER_BYTES + 10] ^= 0x20; // payload of the third record
+  data[at[4]! + 9] ^= 0x01; // length field of the fifth record's header
   writeFileSync(file, data);
   b = await DiskBuffer.open(dir, opts());
   assert.equal(b.recovered.corruptRecords, 2);
@@ -272,7 +285,7 @@ test('group commit: appends resolve only after an fsync that started after their
       };
     },
   };
-  const b = await DiskBuffer.open(dir, opts({ fsyncIntervalMs: 300, io }));
+  const b = await DiskBuffer.open(dir, opts({ fsyncIntervalMs: 500, io }));
   const covered: boolean[] = [];
   const all = Array.from({ length: 40 }, (_, i) => b.append(batch(i, 2)).then(() => {
     covered[i] = syncs.some((s) => s.done && s.after >= i + 1);

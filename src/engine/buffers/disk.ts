@@ -99,6 +99,7 @@ export class DiskBuffer {
   private readWaiter: (() => void) | null = null;
   private changes = 0;
   private reading = false;
+  private readsStopped = false;
   private outstanding: Outstanding[] = [];
   private nextReadId = 1;
   private consumed: Position;
@@ -240,11 +241,11 @@ export class DiskBuffer {
     this.reading = true;
     try {
       for (;;) {
-        if (this.closed) return null;
+        if (this.closed || this.readsStopped) return null;
         const seen = this.changes;
         const first = await this.reader.next(Infinity);
         if (first !== null && first !== 'limit') return await this.coalesce(first, maxEvents);
-        if (this.closed || (this.drained && seen === this.changes)) return null;
+        if (this.closed || this.readsStopped || (this.drained && seen === this.changes)) return null;
         if (seen !== this.changes) continue;
         await new Promise<void>((r) => (this.readWaiter = r));
       }
@@ -296,7 +297,8 @@ export class DiskBuffer {
     for (const w of waiters) w();
     this.deleteConsumedSegments();
     if (this.ackTimer === null && !this.closing) {
-      this.ackTimer = setTimeout(() => { this.ackTimer = null; void this.persistAck(); }, this.interval);
+      // Saving costs two fsyncs; a lost save only means redelivery, so never more often than 20/s.
+      this.ackTimer = setTimeout(() => { this.ackTimer = null; void this.persistAck(); }, Math.max(this.interval, 50));
     }
   }
 
@@ -340,6 +342,15 @@ export class DiskBuffer {
     this.appendsClosed = true;
     await this.chain;
     this.drained = true;
+    this.wakeReader();
+  }
+
+  /**
+   * Make a waiting and every later `read` return null, without closing: lets a delivery loop
+   * finish its current write and ack before `close` (records read and not acked come again later).
+   */
+  stopReads(): void {
+    this.readsStopped = true;
     this.wakeReader();
   }
 
