@@ -10,21 +10,12 @@ import assert from 'node:assert/strict';
 import { parseSyslog } from './syslog.js';
 import { compileKv } from './kv.js';
 import { compileCsv, splitCsvLine } from './csv.js';
+import { prng } from '../../bench/events.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
 const CASES = Number(process.env.FUZZ_CASES ?? 30_000);
 const BUDGET_MS = 4000;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random text biased towards the characters each grammar cares about. */
 function generator(rand: () => number, alphabet: string) {
