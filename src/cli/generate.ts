@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { definitions } from '../components/registry.js';
 import type { ComponentDefinition } from '../core/component.js';
 import { errorCodes } from '../core/errors.js';
+import { batchSchema, bufferSchema } from '../engine/config/index.js';
 import { ObjectField, type Field, type Shape } from '../core/schema.js';
 
 /** The repository root (dist/src/cli -> ../../..). */
@@ -100,8 +101,8 @@ export function errorsPage(): string {
 
 export function pipelineSchema(): Record<string, unknown> {
   const inputs = { type: 'array', items: { type: 'string' }, description: 'Components this one reads from: `id`, `id.output` or a glob such as `*.errors`.' };
-  const buffer = { type: 'object', properties: { max_events: { type: 'integer', minimum: 1 }, max_bytes: { type: ['string', 'integer'] } }, additionalProperties: false };
-  const batch = { type: 'object', properties: { max_events: { type: 'integer', minimum: 1 }, max_bytes: { type: ['string', 'integer'] }, timeout: { type: ['string', 'number'] } }, additionalProperties: false };
+  const buffer = bufferSchema.jsonSchema();
+  const batch = batchSchema.jsonSchema();
   const section = (kind: 'source' | 'transform' | 'sink') => ({
     type: 'object',
     additionalProperties: {

@@ -97,8 +97,12 @@ export interface TransformRuntime {
 }
 
 export interface WriteResult {
-  /** Events the destination rejected permanently, by index in the written array, with the reason. */
-  rejected?: { index: number; reason: string }[];
+  /**
+   * Events that were not delivered, by index in the written array, with the reason. Permanent
+   * refusals (a 400 for one item of a bulk request) by default; `retriable: true` marks items the
+   * sink retried until its retries ran out (they settle as `errored`, not `rejected`).
+   */
+  rejected?: { index: number; reason: string; retriable?: boolean }[];
 }
 
 export interface SinkContext {

@@ -2,6 +2,8 @@
  * Per-component counters. Plain numeric fields updated once per batch on the hot path; the
  * Prometheus registry reads them at scrape time, so metrics cost nothing between scrapes.
  */
+import type { DiskBufferStats } from './buffers/disk.js';
+
 export class ComponentStats {
   receivedEvents = 0;
   receivedBytes = 0;
@@ -14,6 +16,8 @@ export class ComponentStats {
   queueBytes = 0;
   /** 1 while on_error: stall holds this component for an operator. */
   stalled = 0;
+  /** Set by the engine for a sink with a disk buffer: reads its counters. */
+  diskBuffer: (() => DiskBufferStats) | null = null;
   /** Totals handy for `sluice top`. */
   get sentTotal(): number { let n = 0; for (const v of this.sentEvents.values()) n += v; return n; }
   get discardedTotal(): number { let n = 0; for (const v of this.discarded.values()) n += v; return n; }
@@ -37,6 +41,7 @@ export class ComponentStats {
       discarded_events: this.discardedTotal, discarded_by_reason: Object.fromEntries(this.discarded),
       errors: this.errorsTotal, errors_by_type: Object.fromEntries(this.errors),
       queue_events: this.queueEvents, queue_bytes: this.queueBytes, stalled: this.stalled === 1,
+      ...(this.diskBuffer ? { disk_buffer: this.diskBuffer() } : {}),
     };
   }
 }

@@ -16,7 +16,9 @@ import { cloneValue, estimateBytes, type Batch, type Event } from '../core/event
 import { releaseAll, retainAll, type AckStatus, type BatchFinalizer } from '../core/finalizer.js';
 import type { ComponentSpec, ConfigProblem, PipelineConfig } from './config/index.js';
 import { ConfigError } from './config/index.js';
-import { Accounting } from './accounting.js';
+import { Accounting, type SourceAccount } from './accounting.js';
+import { DiskBuffer } from './buffers/disk.js';
+import { DiskBufferClosedError, DiskBufferFullError } from './buffers/io.js';
 import { DeadLetterStore, makeErrorEvent, type ErrorEvent } from './dlq.js';
 import { BatchQueue } from './queue.js';
 import { FileStateStore, MemoryStateStore } from './state.js';
@@ -56,6 +58,8 @@ export interface PipelineOptions {
   only?: Set<string>;
   /** How often checkpoints are flushed to disk. */
   stateFlushMs?: number;
+  /** Disk buffers' group-commit interval (default 100 ms). */
+  bufferFsyncMs?: number;
 }
 
 /** Reserved output label for counters and taps of the default output. */
@@ -370,9 +374,10 @@ export class Pipeline {
 
   private async runSink(n: Node): Promise<void> {
     const rt = n.runtime as SinkRuntime;
+    const ctx: SinkContext = { id: n.spec.id, signal: n.abort.signal, log: this.childLog(n) };
+    if (n.spec.common.buffer.type === 'disk') return this.runBufferedSink(n, rt, ctx);
     const q = n.queue!;
     const { max_events, max_bytes, timeout } = n.spec.common.batch;
-    const ctx: SinkContext = { id: n.spec.id, signal: n.abort.signal, log: this.childLog(n) };
     await rt.start?.(ctx);
     for (;;) {
       const first = await q.take();
@@ -395,42 +400,176 @@ export class Pipeline {
         count += next.events.length;
         bytes += next.bytes;
       }
-      const events = batches.length === 1 ? first.events : batches.flatMap((x) => x.events);
-      n.stats.receivedEvents += events.length;
+      n.stats.receivedEvents += count;
       n.stats.receivedBytes += bytes;
-      // Each coalesced batch settles on its own: a rejection in one does not mark the others.
-      const statuses: AckStatus[] = batches.map(() => 'delivered');
-      const ends: number[] = [];
-      let acc = 0;
-      for (const b of batches) ends.push((acc += b.events.length));
-      let pending: Failure[] = await this.writeOnce(n, rt, ctx, events, (i) => ends.findIndex((e) => i < e), bytes);
-      const failedIn = batches.map(() => 0);
-      for (const f of pending) failedIn[f.batch]!++;
-      batches.forEach((b, i) => this.book(b.origin, b.errors, b.events.length - failedIn[i]!, 'delivered'));
-      // on_error: stall holds the failures (still in flight) until an operator says what to do.
-      while (pending.length && n.spec.common.on_error === 'stall') {
-        const action = await this.holdUntilResumed(n, pending.length, pending[0]!.reason);
-        if (action !== 'retry') { if (action === 'drop') pending = this.dropFailures(n, batches, pending); break; }
-        const again = await this.writeOnce(n, rt, ctx, pending.map((f) => f.event), (i) => pending[i]!.batch, Math.round((bytes / events.length) * pending.length));
-        const stillFailing = new Set(again.map((f) => f.event));
-        for (const f of pending) if (!stillFailing.has(f.event)) this.book(batches[f.batch]!.origin, batches[f.batch]!.errors, 1, 'delivered');
-        pending = again;
-      }
-      if (pending.length && n.spec.common.on_error === 'drop') pending = this.dropFailures(n, batches, pending);
-      for (let i = 0; i < batches.length; i++) {
-        const mine = pending.filter((f) => f.batch === i);
-        if (!mine.length) continue;
-        statuses[i] = 'rejected';
-        const b = batches[i]!;
-        this.book(b.origin, b.errors, mine.length, 'deadLettered');
-        const errs = mine.map((f) => makeErrorEvent(f.event, n.spec.id, n.spec.type, f.reason, f.code));
-        await this.emit(n, 'errors', errs, b.finalizers, Math.round((bytes / events.length) * errs.length), b.origin, true);
-      }
+      const statuses = (await this.deliver(n, rt, ctx, batches, bytes, false))!;
       batches.forEach((b, i) => releaseAll(b.finalizers, statuses[i]));
       for (const b of batches) this.batchDone(n, b);
     }
     await rt.flush?.();
     await rt.stop?.();
+  }
+
+  /**
+   * Write coalesced batches, then settle every event: delivered, dropped (on_error: drop) or
+   * dead-lettered with its reason (on_error: stall holds the failures first). Returns each batch's
+   * status for its finalizers; null when `keepOnForcedStop` and a forced stop interrupted the write
+   * (the caller keeps the events, in a disk buffer, for the next run).
+   */
+  private async deliver(n: Node, rt: SinkRuntime, ctx: SinkContext, batches: Batch[], bytes: number, keepOnForcedStop: boolean): Promise<AckStatus[] | null> {
+    const first = batches[0]!;
+    const events = batches.length === 1 ? first.events : batches.flatMap((x) => x.events);
+    // Each coalesced batch settles on its own: a rejection in one does not mark the others.
+    const statuses: AckStatus[] = batches.map(() => 'delivered');
+    const ends: number[] = [];
+    let acc = 0;
+    for (const b of batches) ends.push((acc += b.events.length));
+    let pending: Failure[] = await this.writeOnce(n, rt, ctx, events, (i) => ends.findIndex((e) => i < e), bytes);
+    const failedIn = batches.map(() => 0);
+    for (const f of pending) failedIn[f.batch]!++;
+    batches.forEach((b, i) => this.book(b.origin, b.errors, b.events.length - failedIn[i]!, 'delivered'));
+    if (keepOnForcedStop && pending.length && n.abort.signal.aborted) return null;
+    // on_error: stall holds the failures (still in flight) until an operator says what to do.
+    while (pending.length && n.spec.common.on_error === 'stall') {
+      const action = await this.holdUntilResumed(n, pending.length, pending[0]!.reason);
+      if (action !== 'retry') { if (action === 'drop') pending = this.dropFailures(n, batches, pending); break; }
+      const again = await this.writeOnce(n, rt, ctx, pending.map((f) => f.event), (i) => pending[i]!.batch, Math.round((bytes / events.length) * pending.length));
+      const stillFailing = new Set(again.map((f) => f.event));
+      for (const f of pending) if (!stillFailing.has(f.event)) this.book(batches[f.batch]!.origin, batches[f.batch]!.errors, 1, 'delivered');
+      pending = again;
+      if (keepOnForcedStop && pending.length && n.abort.signal.aborted) return null;
+    }
+    if (pending.length && n.spec.common.on_error === 'drop') pending = this.dropFailures(n, batches, pending);
+    for (let i = 0; i < batches.length; i++) {
+      const mine = pending.filter((f) => f.batch === i);
+      if (!mine.length) continue;
+      statuses[i] = mine.every((f) => f.code === 'delivery_failed') ? 'errored' : 'rejected';
+      const b = batches[i]!;
+      this.book(b.origin, b.errors, mine.length, 'deadLettered');
+      const errs = mine.map((f) => makeErrorEvent(f.event, n.spec.id, n.spec.type, f.reason, f.code));
+      await this.emit(n, 'errors', errs, b.finalizers, Math.round((bytes / events.length) * errs.length), b.origin, true);
+    }
+    return statuses;
+  }
+
+  /**
+   * A sink with `buffer: { type: disk }`. Two loops: intake appends each queued batch to the disk
+   * buffer and acknowledges upstream once it is durable there; delivery reads the buffer, writes
+   * to the destination and acks the buffer record once every event in it has settled. What is in
+   * the buffer has its own line in the books (`<id> (disk buffer)`), since it outlives the process:
+   * after a restart its events are received again from the buffer.
+   */
+  private async runBufferedSink(n: Node, rt: SinkRuntime, ctx: SinkContext): Promise<void> {
+    const o = n.spec.common.buffer;
+    const dir = join(this.config.dataDir, n.spec.id, 'buffer');
+    const buf = await DiskBuffer.open(dir, { maxBytes: o.max_size, whenFull: o.when_full, fsyncIntervalMs: this.opts.bufferFsyncMs ?? 100, log: ctx.log });
+    const origin = `${n.spec.id} (disk buffer)`;
+    const account = this.accounting.of(origin);
+    const rec = buf.recovered;
+    account.received += rec.events;
+    account.inFlight += rec.events;
+    n.stats.diskBuffer = () => buf.stats();
+    if (rec.events) ctx.log.info(`disk buffer ${dir}: ${rec.events} event(s) from an earlier run to deliver`);
+    if (rec.corruptRecords) {
+      n.stats.error('buffer_corrupt', rec.corruptRecords);
+      ctx.log.error(`disk buffer ${dir}: skipped ${rec.corruptRecords} corrupt record(s) (${rec.corruptBytes} bytes) found at start; the events in them are lost. Run \`sluice buffer inspect ${dir}\` for offsets and reasons; the rest is delivered`);
+    }
+    const onAbort = () => { buf.stopReads(); void buf.close(); };
+    n.abort.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await rt.start?.(ctx);
+      const delivery = this.deliverFromBuffer(n, rt, ctx, buf, origin);
+      const appending = new Set<Promise<void>>();
+      const q = n.queue!;
+      for (;;) {
+        const b = await q.take();
+        if (b === null) break;
+        n.stats.receivedEvents += b.events.length;
+        n.stats.receivedBytes += b.bytes;
+        // Appends are not awaited one by one: each resolves only after a group-commit fsync (up
+        // to fsync interval), so awaiting in turn would cap the sink at ~10 batches/s. The input
+        // queue, which counts a batch until batchDone, bounds how many are in flight.
+        const p: Promise<void> = this.appendToBuffer(n, buf, b, account).finally(() => appending.delete(p));
+        appending.add(p);
+      }
+      await Promise.all(appending);
+      // Sources finished by themselves: deliver everything. On a stop the buffer keeps the rest.
+      if (this.stopping) buf.stopReads(); else await buf.end();
+      await delivery;
+    } finally {
+      n.abort.signal.removeEventListener('abort', onAbort);
+      await buf.close();
+      await rt.flush?.();
+      await rt.stop?.();
+    }
+  }
+
+  /** Append one queued batch durably; on a write error (disk full, I/O) retry until it fits or we stop. */
+  private async appendToBuffer(n: Node, buf: DiskBuffer, b: Batch, account: SourceAccount): Promise<void> {
+    const count = b.events.length;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await buf.append(b.events);
+        if (r.dropped) {
+          n.stats.discard('disk buffer full (when_full: drop_newest)', count);
+          this.book(b.origin, b.errors, count, 'dropped');
+          if (attempt === 0) this.warnOnce(n, 'buffer_full', `disk buffer full (max_size ${n.spec.common.buffer.max_size} bytes): dropping new batches (when_full: drop_newest) until the destination catches up`);
+        } else {
+          this.book(b.origin, b.errors, count, 'delivered');
+          account.received += count;
+          account.inFlight += count;
+        }
+        releaseAll(b.finalizers, 'delivered');
+        break;
+      } catch (e) {
+        const full = e instanceof DiskBufferFullError;
+        const reason = `disk buffer write failed: ${(e as Error).message}`;
+        if (!(e instanceof DiskBufferClosedError)) n.stats.error('buffer_write_failed', 1);
+        if (full && n.spec.common.buffer.when_full === 'drop_newest') {
+          n.stats.discard('disk buffer write failed (when_full: drop_newest)', count);
+          this.book(b.origin, b.errors, count, 'dropped');
+          this.warnOnce(n, 'buffer_write', `${reason}; dropping new batches (when_full: drop_newest) until it succeeds`);
+          releaseAll(b.finalizers, 'delivered');
+          break;
+        }
+        if (this.stopping || e instanceof DiskBufferClosedError) {
+          // Stopping with the disk refusing writes: the dead-letter store keeps them, with the reason.
+          this.book(b.origin, b.errors, count, 'deadLettered');
+          const errs = b.events.map((ev) => makeErrorEvent(ev, n.spec.id, n.spec.type, reason, 'buffer_write_failed'));
+          await this.emit(n, 'errors', errs, b.finalizers, b.bytes, b.origin, true);
+          releaseAll(b.finalizers, 'errored');
+          break;
+        }
+        // block: the batch stays in the input queue (backpressure) and is tried again.
+        const wait = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
+        this.opts.log.error(`sink ${n.spec.id}: ${reason}; ${count} event(s) wait upstream (when_full: block), retrying in ${wait} ms`, { component_id: n.spec.id });
+        await abortableSleep(wait, n.abort.signal);
+      }
+    }
+    this.batchDone(n, b);
+  }
+
+  private async deliverFromBuffer(n: Node, rt: SinkRuntime, ctx: SinkContext, buf: DiskBuffer, origin: string): Promise<void> {
+    const { max_events } = n.spec.common.batch;
+    for (;;) {
+      const r = await buf.read(max_events);
+      if (r === null) break;
+      const batch: Batch = { events: r.events as Event[], finalizers: [], bytes: r.bytes, origin, errors: false };
+      // Retrying in a loop is the sink's job; a failure it gives up on is dead-lettered, then acked.
+      const statuses = await this.deliver(n, rt, ctx, [batch], r.bytes, true);
+      if (statuses === null) break; // forced stop mid-write: the record stays for the next run
+      buf.ack(r.id);
+    }
+  }
+
+  private warned = new Set<string>();
+  /** Log a condition once per component until it clears (a full buffer would log every batch). */
+  private warnOnce(n: Node, key: string, msg: string): void {
+    const k = `${n.spec.id}\0${key}`;
+    if (this.warned.has(k)) return;
+    this.warned.add(k);
+    this.opts.log.warn(`sink ${n.spec.id}: ${msg}`, { component_id: n.spec.id });
+    setTimeout(() => this.warned.delete(k), 60_000).unref();
   }
 
   /** One write; returns what failed (rejected items, or everything when the write threw). */
@@ -440,7 +579,7 @@ export class Pipeline {
       const rejected = res?.rejected ?? [];
       if (rejected.length) n.stats.error('rejected', rejected.length);
       n.stats.sent(DEFAULT, events.length - rejected.length, Math.round(bytes * (1 - rejected.length / events.length)));
-      return rejected.map((r) => ({ event: events[r.index]!, reason: r.reason, code: 'rejected' as const, batch: batchOf(r.index) }));
+      return rejected.map((r) => ({ event: events[r.index]!, reason: r.reason, code: r.retriable ? 'delivery_failed' as const : 'rejected' as const, batch: batchOf(r.index) }));
     } catch (e) {
       n.stats.error('delivery_failed', events.length);
       const reason = `delivery failed: ${(e as Error).message}`;
@@ -663,6 +802,15 @@ class Collector implements TransformOutput {
   discarded = 0;
   discard(count: number, reason: string): void { this.discarded += count; this.node.stats.discard(reason, count); }
   reset(): void { this.main = []; this.named = null; this.errors = []; this.discarded = 0; }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) { resolve(); return; }
+    const done = () => { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 export function ensureDir(dir: string): string { mkdirSync(dir, { recursive: true }); return dir; }

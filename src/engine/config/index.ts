@@ -34,8 +34,18 @@ export type OnError = 'dlq' | 'drop' | 'stall';
 
 export interface CommonOptions {
   on_error: OnError;
-  buffer: { max_events: number; max_bytes: number };
+  buffer: BufferOptions;
   batch: { max_events: number; max_bytes: number; timeout: number };
+}
+
+export interface BufferOptions {
+  /** `memory`: the input queue only. `disk` (sinks): a durable buffer under data_dir/<id>/buffer. */
+  type: 'memory' | 'disk';
+  max_events: number;
+  max_bytes: number;
+  /** Disk buffer size cap (unconsumed bytes on disk). */
+  max_size: number;
+  when_full: 'block' | 'drop_newest';
 }
 
 export interface ApiConfig { address: string; token?: string }
@@ -84,11 +94,14 @@ const kinds: { key: 'sources' | 'transforms' | 'sinks'; kind: ComponentKind }[] 
 
 const topLevelKeys = ['data_dir', 'api', 'sources', 'transforms', 'sinks', 'tests'];
 
-const bufferSchema = s.object({
+export const bufferSchema = s.object({
+  type: s.enum('memory', 'disk').default('memory').desc('`memory`: events wait in a bounded in-memory queue (lost if the process dies; the source re-reads what was not acknowledged). `disk` (sinks only): events are stored in an append-only, checksummed buffer under `data_dir/<sink id>/buffer/` and acknowledged upstream once durable there; they survive a crash and a restart.'),
   max_events: s.int(1).default(10_000).desc('Most events waiting in this component\'s input queue; when full, upstream waits (backpressure).'),
   max_bytes: s.bytes().default('64MiB').desc('Most bytes (estimated) waiting in the input queue.'),
+  max_size: s.bytes().default('1GiB').desc('`disk` only: most bytes the disk buffer holds before `when_full` applies.'),
+  when_full: s.enum('block', 'drop_newest').default('block').desc('When the buffer is full: `block` makes upstream wait (backpressure reaches the sources); `drop_newest` drops the incoming batch, counts it as dropped and logs why.'),
 });
-const batchSchema = s.object({
+export const batchSchema = s.object({
   max_events: s.int(1).default(1000).desc('Most events handed to the sink in one write.'),
   max_bytes: s.bytes().default('10MB').desc('Most bytes (estimated) in one write.'),
   timeout: s.duration().default('1s').desc('Longest time to wait to fill a batch before writing what is there.'),
@@ -225,9 +238,16 @@ export function validateConfig(paths: string[], registry: Registry, opts: LoadOp
       const config = def.config.checkObject(comp, path, ctx, commonOptionKeys[kind]) as Record<string, unknown>;
       const common: CommonOptions = {
         on_error: onErrorSchema.parse(comp.on_error, [...path, 'on_error'], ctx) ?? 'dlq',
-        buffer: (kind !== 'source' ? bufferSchema.parse(comp.buffer, [...path, 'buffer'], ctx) : undefined) ?? { max_events: 10_000, max_bytes: 64 * 2 ** 20 },
+        buffer: (kind !== 'source' ? bufferSchema.parse(comp.buffer, [...path, 'buffer'], ctx) : undefined) ?? { type: 'memory', max_events: 10_000, max_bytes: 64 * 2 ** 20, max_size: 2 ** 30, when_full: 'block' },
         batch: (kind === 'sink' ? batchSchema.parse(comp.batch, [...path, 'batch'], ctx) : undefined) ?? { max_events: 1000, max_bytes: 10e6, timeout: 1000 },
       };
+      const rawBuffer = comp.buffer as Record<string, unknown> | undefined;
+      if (kind === 'transform' && rawBuffer && typeof rawBuffer === 'object') {
+        if (rawBuffer.type === 'disk') issues.push({ path: [...path, 'buffer', 'type'], message: 'a disk buffer belongs on a sink', hint: 'put `buffer: { type: disk }` on the sink that reads from this transform; a transform\'s input queue is memory only', at: 'value' });
+        for (const k of ['max_size', 'when_full']) if (k in rawBuffer) issues.push({ path: [...path, 'buffer', k], message: `\`${k}\` applies to a sink's disk buffer, not to a transform`, hint: 'remove it', at: 'key' });
+      } else if (rawBuffer && typeof rawBuffer === 'object' && rawBuffer.type !== 'disk' && 'max_size' in rawBuffer) {
+        issues.push({ path: [...path, 'buffer', 'max_size'], message: '`max_size` is the size of a disk buffer', hint: 'add `type: disk` or use `max_events`/`max_bytes` for the memory queue', at: 'key' });
+      }
       const spec: ComponentSpec = { id, kind, type, def, config, raw: comp, inputs: [], common, file: fileOf.get(id) ?? '', outputs: [] };
       // Sinks have only an errors output (permanent rejections, deliveries given up).
       spec.outputs = kind === 'sink' ? ['errors'] : ['', 'errors', ...(def.outputs ?? []).map((o) => o.name)];
