@@ -4,11 +4,12 @@
  */
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, validateConfig } from './config/index.js';
 import { Pipeline } from './topology.js';
+import { DiskBuffer } from './buffers/disk.js';
 import { quietLog } from './testing.js';
 import { collected, testRegistry } from './test-components.js';
 
@@ -148,4 +149,33 @@ sinks:
   assert.match(check(`sources: { gen: { type: counter } }
 sinks: { out: { type: collect, inputs: [gen], name: a, buffer: { type: disk, when_full: spill } } }
 `)[0]!, /^2:\d+ .*block.*drop_newest/);
+});
+
+test('a record corrupted on disk between runs is dead-lettered with where it was; the rest is delivered', async () => {
+  const dir = tmp();
+  const bufDir = join(dir, 'out', 'buffer');
+  const b = await DiskBuffer.open(bufDir, { maxBytes: 1e6, fsyncIntervalMs: 0 });
+  for (let r = 0; r < 3; r++) await b.append(Array.from({ length: 10 }, (_, i) => ({ n: r * 10 + i })));
+  await b.close();
+  const seg = join(bufDir, readdirSync(bufDir).find((f) => f.endsWith('.seg'))!);
+  const bytes = readFileSync(seg);
+  const magic = Buffer.from([0xff, 0x53, 0x4c, 0x42]);
+  const second = bytes.indexOf(magic, 1);
+  bytes[second + 40] ^= 0xff; // inside the second record's payload
+  writeFileSync(seg, bytes);
+
+  const p = pipeline(dir, `
+sources: { gen: { type: counter, count: 0 } }
+sinks: { out: { type: collect, inputs: [gen], name: a, buffer: { type: disk } } }
+`);
+  await p.start();
+  await p.done;
+  assert.deepEqual(collected.get('a')!.map((e) => e.n), [...Array(10).keys(), ...Array.from({ length: 10 }, (_, i) => 20 + i)]);
+  const dead = [...p.deadLetters.read()];
+  assert.equal(dead.length, 1);
+  assert.equal(dead[0]!.error_code, 'buffer_corrupt');
+  assert.match(dead[0]!.reason, /payload checksum mismatch/);
+  assert.deepEqual(dead[0]!.event, { buffer: bufDir, file: seg, offset: second, bytes: (dead[0]!.event as { bytes: number }).bytes, events: 10 });
+  const books = p.accounting.of('out (disk buffer)').toJSON();
+  assert.deepEqual([books.received, books.delivered, books.dead_lettered, books.in_flight, books.balanced], [30, 20, 10, 0, true]);
 });

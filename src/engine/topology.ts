@@ -472,7 +472,16 @@ export class Pipeline {
     if (rec.events) ctx.log.info(`disk buffer ${dir}: ${rec.events} event(s) from an earlier run to deliver`);
     if (rec.corruptRecords) {
       n.stats.error('buffer_corrupt', rec.corruptRecords);
-      ctx.log.error(`disk buffer ${dir}: skipped ${rec.corruptRecords} corrupt record(s) (${rec.corruptBytes} bytes) found at start; the events in them are lost. Run \`sluice buffer inspect ${dir}\` for offsets and reasons; the rest is delivered`);
+      const lost = rec.corruptEvents ? `${rec.corruptEvents} event(s)` : 'the events in them';
+      ctx.log.error(`disk buffer ${dir}: ${rec.corruptRecords} corrupt record(s) (${rec.corruptBytes} bytes) found at start; ${lost} could not be read back. Each is in the dead-letter store (code buffer_corrupt) with its file, offset and reason; the rest is delivered`);
+      // Nothing silent: each corrupt span is dead-lettered with where it was and why, and the
+      // events its header counted go into the books as dead-lettered (a span whose header is
+      // damaged counts as one).
+      const errs = rec.corrupt.map((c) => makeErrorEvent({ buffer: dir, file: c.file, offset: c.offset, bytes: c.bytes, events: c.events ?? null }, n.spec.id, n.spec.type, `disk buffer record unreadable: ${c.reason}`, 'buffer_corrupt'));
+      const count = rec.corrupt.reduce((k, c) => k + (c.events ?? 1), 0);
+      account.received += count;
+      account.deadLettered += count;
+      await this.emit(n, 'errors', errs, [], 200 * errs.length, origin, true);
     }
     const onAbort = () => { buf.stopReads(); void buf.close(); };
     n.abort.signal.addEventListener('abort', onAbort, { once: true });

@@ -116,7 +116,17 @@ async function run(opts: RunOptions): Promise<void> {
   const failed = pipeline.stats().some((s) => s.errors.get('component_failed'));
   const dead = pipeline.deadLetters.count;
   if (dead > 0) log.warn(`${dead} events went to the dead-letter store; see \`sluice dlq list --data-dir ${cfg.dataDir}\``);
-  log.info('stopped; everything accepted was delivered, dropped on purpose or dead-lettered');
+  // The final books, one line per source, so a finished run proves what happened to every event.
+  let kept = 0;
+  for (const a of pipeline.accounting.all()) {
+    const b = a.toJSON();
+    const buffered = a.source.endsWith(' (disk buffer)');
+    if (buffered) kept += b.in_flight;
+    const text = `books ${a.source}: received ${b.received}${b.created ? ` + copies ${b.created}` : ''} = delivered ${b.delivered} + dropped ${b.dropped} + dead-lettered ${b.dead_lettered} + in flight ${b.in_flight}${buffered && b.in_flight ? ' (kept in the disk buffer for the next run)' : ''}`;
+    if (!b.balanced || b.unreported) log.error(`${text}: does not balance (unreported ${b.unreported}); please report this`, { books: b });
+    else log.info(text, { books: b });
+  }
+  log.info(kept ? `stopped; ${kept} event(s) wait in disk buffers for the next run, everything else was delivered, dropped on purpose or dead-lettered` : 'stopped; everything accepted was delivered, dropped on purpose or dead-lettered');
   process.exit(failed ? 1 : 0);
 }
 

@@ -76,7 +76,7 @@ test('close and reopen: unread and unacked records are delivered after restart, 
   assert.deepEqual(JSON.parse(readFileSync(join(dir, 'ack'), 'utf8')).segment, 1);
 
   b = await DiskBuffer.open(dir, opts());
-  assert.deepEqual(b.recovered, { records: 6, events: 60, bytes: b.recovered.bytes, corruptRecords: 0, corruptBytes: 0, segments: 1 });
+  assert.deepEqual(b.recovered, { records: 6, events: 60, bytes: b.recovered.bytes, corruptRecords: 0, corruptBytes: 0, corruptEvents: 0, corrupt: [], segments: 1 });
   assert.deepEqual(await drain(b), range(40, 100));
   await b.close();
 });

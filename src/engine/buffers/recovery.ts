@@ -64,6 +64,10 @@ export interface RecoveryReport {
   /** Corrupt spans skipped (a torn tail after a crash, damaged bytes), each counted as one record. */
   corruptRecords: number;
   corruptBytes: number;
+  /** Events in corrupt records whose header survived (a lower bound on the events lost). */
+  corruptEvents: number;
+  /** Each corrupt span, with its file, for reports and dead letters. */
+  corrupt: (CorruptSpan & { file: string })[];
   /** Segment files holding unconsumed data. */
   segments: number;
 }
@@ -85,7 +89,7 @@ export async function recover(dir: string, log?: Logger): Promise<Recovery> {
   const ack = await readAck(dir, log);
   await unlink(join(dir, `${ACK_FILE}.tmp`)).catch(() => undefined);
   const files = await listSegments(dir);
-  const report: RecoveryReport = { records: 0, events: 0, bytes: 0, corruptRecords: 0, corruptBytes: 0, segments: 0 };
+  const report: RecoveryReport = { records: 0, events: 0, bytes: 0, corruptRecords: 0, corruptBytes: 0, corruptEvents: 0, corrupt: [], segments: 0 };
   const segments: RecoveredSegment[] = [];
   let lastSegmentId = ack.segment;
   for (const f of files) {
@@ -100,10 +104,11 @@ export async function recover(dir: string, log?: Logger): Promise<Recovery> {
     let records = 0;
     scanSegment(buf, {
       record(r) { records++; report.records++; report.events += r.count; report.bytes += r.bytes; },
-      corrupt(c) { corrupt.push(c); report.corruptRecords++; report.corruptBytes += c.bytes; },
+      corrupt(c) { corrupt.push(c); report.corruptRecords++; report.corruptBytes += c.bytes; report.corruptEvents += c.events ?? 0; },
     }, start);
     for (const c of corrupt) {
-      log?.warn(`disk buffer: skipped a corrupt record at ${f.path}:${c.offset} (${c.bytes} bytes): ${c.reason}`, { file: f.path, offset: c.offset, bytes: c.bytes, reason: c.reason });
+      report.corrupt.push({ file: f.path, ...c });
+      log?.warn(`disk buffer: skipped a corrupt record at ${f.path}:${c.offset} (${c.bytes} bytes${c.events !== undefined ? `, ${c.events} events` : ''}): ${c.reason}`, { file: f.path, offset: c.offset, bytes: c.bytes, events: c.events, reason: c.reason });
     }
     if (records === 0 && corrupt.length === 0) {
       await unlink(f.path);

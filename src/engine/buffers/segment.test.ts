@@ -39,7 +39,7 @@ test('a flipped payload byte skips exactly that record, by its length', () => {
   const victim = records[2]!;
   seg[victim.offset + HEADER_BYTES + 5] ^= 0x01;
   const after = scan(seg);
-  assert.deepEqual(after.corrupt, [{ offset: victim.offset, bytes: victim.bytes, reason: 'payload checksum mismatch' }]);
+  assert.deepEqual(after.corrupt, [{ offset: victim.offset, bytes: victim.bytes, reason: 'payload checksum mismatch', events: victim.count }]);
   assert.deepEqual(after.records.map((r) => r.offset), records.filter((r) => r !== victim).map((r) => r.offset));
 });
 

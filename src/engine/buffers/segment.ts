@@ -106,7 +106,8 @@ export function decodePayload(payload: Buffer): object[] {
 // ---- scanning (recovery, verify, and the reader's slow path) -----------------------------------
 
 export interface ScannedRecord { offset: number; bytes: number; count: number; timeMs: number }
-export interface CorruptSpan { offset: number; bytes: number; reason: string }
+/** A skipped span. `events` is known when the header checked out (only the payload is damaged). */
+export interface CorruptSpan { offset: number; bytes: number; reason: string; events?: number }
 
 export interface ScanVisitor {
   record(r: ScannedRecord): void;
@@ -129,7 +130,7 @@ export function scanSegment(buf: Buffer, visitor: ScanVisitor, start = 0, base =
           visitor.record({ offset: base + pos, bytes: end - pos, count: h.count, timeMs: h.timeMs });
         } else {
           // The header checks out, so its length does too: skip exactly this record.
-          visitor.corrupt({ offset: base + pos, bytes: end - pos, reason: 'payload checksum mismatch' });
+          visitor.corrupt({ offset: base + pos, bytes: end - pos, reason: 'payload checksum mismatch', events: h.count });
         }
         pos = end;
         continue;
