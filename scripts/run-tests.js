@@ -3,6 +3,7 @@
 //   unit:        dist/src/**/*.test.js   (no external services)
 //   integration: dist/test/integration/**/*.test.js (real servers on localhost; CI fails when one is missing)
 //   e2e:         dist/test/e2e/**/*.test.js (the CLI as a user runs it: real processes and signals)
+//   faults:      dist/test/faults/**/*.test.js (fault injection: kill -9, outages, corrupt buffers, full disks)
 // Node 20's runner does not expand globs itself, so the files are listed here.
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ const suites = {
   unit: ['dist/src'],
   integration: ['dist/test/integration'],
   e2e: ['dist/test/e2e'],
+  faults: ['dist/test/faults'],
 };
 const which = process.argv[2] ?? 'unit';
 if (!suites[which]) {

@@ -33,6 +33,7 @@ const configs: Record<string, Record<string, unknown>[]> = {
   'transform/throttle': [{ threshold: 10, window: '1s' }],
   'sink/blackhole': [{ print_interval: '1s' }],
   'sink/console': [{}],
+  'sink/elasticsearch': [{ endpoint: 'https://127.0.0.1:9', index: 'logs-{{ .host }}-%Y.%m.%d', id_field: 'event_id', auth: { strategy: 'api_key', api_key: 'secret' }, tls: { ca_file: 'ca.pem' }, compression: 'gzip' }],
   'sink/file': [{ path: './out/%Y-%m-%d/{{ .host }}.ndjson', max_file_age: '1h', fsync: true }],
   'sink/http': [{ uri: 'https://127.0.0.1:9/ingest', tls: { ca_file: 'ca.pem' } }],
 };

@@ -21,13 +21,14 @@ import throttle from './transforms/throttle/index.js';
 
 import blackhole from './sinks/blackhole/index.js';
 import console from './sinks/console/index.js';
+import elasticsearch from './sinks/elasticsearch/index.js';
 import fileSink from './sinks/file/index.js';
 import http from './sinks/http/index.js';
 
 export const definitions: readonly ComponentDefinition<any, any>[] = [
   demo, fileSource, httpServer, stdin, syslog,
   dedupe, filter, parse, remap, route, sample, throttle,
-  blackhole, console, fileSink, http,
+  blackhole, console, elasticsearch, fileSink, http,
 ];
 
 export const registry = new Registry(definitions);

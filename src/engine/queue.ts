@@ -20,7 +20,10 @@ export class BatchQueue {
   get isClosed(): boolean { return this.closed; }
 
   private hasRoom(b: Batch): boolean {
-    if (this.length === 0) return true;
+    // Nothing queued or being processed: admit even an oversized batch (no deadlock). Batches the
+    // consumer has taken but not finished count too, or a consumer that takes ahead (a disk-buffered
+    // sink appending several batches at once) would make the bound meaningless.
+    if (this.events === 0) return true;
     return this.events + b.events.length <= this.maxEvents && this.bytes + b.bytes <= this.maxBytes;
   }
 

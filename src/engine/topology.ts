@@ -490,7 +490,10 @@ export class Pipeline {
       const delivery = this.deliverFromBuffer(n, rt, ctx, buf, origin);
       const appending = new Set<Promise<void>>();
       const q = n.queue!;
+      const gate: WriteGate = { blocked: null, failures: 0, rounds: 0 };
       for (;;) {
+        // While the disk refuses writes, take nothing new: the queue fills and upstream waits.
+        while (gate.blocked) await gate.blocked;
         const b = await q.take();
         if (b === null) break;
         n.stats.receivedEvents += b.events.length;
@@ -498,7 +501,7 @@ export class Pipeline {
         // Appends are not awaited one by one: each resolves only after a group-commit fsync (up
         // to fsync interval), so awaiting in turn would cap the sink at ~10 batches/s. The input
         // queue, which counts a batch until batchDone, bounds how many are in flight.
-        const p: Promise<void> = this.appendToBuffer(n, buf, b, account).finally(() => appending.delete(p));
+        const p: Promise<void> = this.appendToBuffer(n, buf, b, account, gate).finally(() => appending.delete(p));
         appending.add(p);
       }
       await Promise.all(appending);
@@ -514,11 +517,16 @@ export class Pipeline {
   }
 
   /** Append one queued batch durably; on a write error (disk full, I/O) retry until it fits or we stop. */
-  private async appendToBuffer(n: Node, buf: DiskBuffer, b: Batch, account: SourceAccount): Promise<void> {
+  private async appendToBuffer(n: Node, buf: DiskBuffer, b: Batch, account: SourceAccount, gate: WriteGate): Promise<void> {
     const count = b.events.length;
     for (let attempt = 0; ; attempt++) {
       try {
         const r = await buf.append(b.events);
+        if (gate.failures && !gate.blocked) {
+          this.opts.log.info(`sink ${n.spec.id}: disk buffer writes succeed again (after ${gate.failures} failed attempt(s)); upstream flows`, { component_id: n.spec.id });
+          gate.failures = 0;
+          gate.rounds = 0;
+        }
         if (r.dropped) {
           n.stats.discard('disk buffer full (when_full: drop_newest)', count);
           this.book(b.origin, b.errors, count, 'dropped');
@@ -549,10 +557,15 @@ export class Pipeline {
           releaseAll(b.finalizers, 'errored');
           break;
         }
-        // block: the batch stays in the input queue (backpressure) and is tried again.
-        const wait = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
-        this.opts.log.error(`sink ${n.spec.id}: ${reason}; ${count} event(s) wait upstream (when_full: block), retrying in ${wait} ms`, { component_id: n.spec.id });
-        await abortableSleep(wait, n.abort.signal);
+        // block: the batch stays in the input queue (backpressure) and is tried again. Every
+        // failing append waits on one shared pause, so a full disk logs once, not once per batch.
+        if (!gate.blocked) {
+          const wait = Math.min(5_000, 250 * 2 ** Math.min(gate.rounds++, 5));
+          if (gate.failures === 0) this.opts.log.error(`sink ${n.spec.id}: ${reason}; new events wait upstream (when_full: block) and writes are retried until the disk accepts them (every ${wait} ms, backing off to 5 s)`, { component_id: n.spec.id });
+          gate.blocked = abortableSleep(wait, n.abort.signal).then(() => { gate.blocked = null; });
+        }
+        gate.failures++;
+        await gate.blocked;
       }
     }
     this.batchDone(n, b);
@@ -812,6 +825,9 @@ class Collector implements TransformOutput {
   discard(count: number, reason: string): void { this.discarded += count; this.node.stats.discard(reason, count); }
   reset(): void { this.main = []; this.named = null; this.errors = []; this.discarded = 0; }
 }
+
+/** Shared by a disk-buffered sink's appends: one pause and one log line while the disk refuses writes. */
+interface WriteGate { blocked: Promise<void> | null; failures: number; rounds: number }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

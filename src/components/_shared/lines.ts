@@ -6,8 +6,17 @@ import { isUtf8 } from 'node:buffer';
 
 export interface LineSink {
   line(text: string, bytes: number): void;
-  /** A line that could not be decoded or was too long; `preview` is its (lossy) start. */
-  bad(reason: 'invalid_utf8' | 'line_too_long', preview: string, bytes: number): void;
+  /**
+   * A line that could not be decoded or was too long; `preview` is its (lossy) start. `raw` is the
+   * whole line as read for invalid UTF-8 (at most maxLineBytes), so a dead letter can keep the
+   * original bytes; a line too long is not kept (that is the point of the limit).
+   */
+  bad(reason: 'invalid_utf8' | 'line_too_long', preview: string, bytes: number, raw?: Buffer): void;
+}
+
+/** The dead-letter payload of a bad line: the lossy text and, when kept, the exact bytes in base64. */
+export function badLineEvent(preview: string, raw?: Buffer): { message: string; message_base64?: string } {
+  return raw ? { message: preview, message_base64: raw.toString('base64') } : { message: preview };
 }
 
 const LF = 10;
@@ -94,7 +103,7 @@ export class LineSplitter {
     }
     if (e > s && buf[e - 1] === CR) e--;
     if (!valid && !isUtf8(buf.subarray(s, e))) {
-      this.out.bad('invalid_utf8', buf.toString('utf8', s, Math.min(e, s + 200)), total);
+      this.out.bad('invalid_utf8', buf.toString('utf8', s, Math.min(e, s + 200)), total, Buffer.from(buf.subarray(s, e)));
       return;
     }
     this.out.line(buf.toString('utf8', s, e), total);

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { SourceContext } from '../../core/component.js';
 import type { Event } from '../../core/event.js';
 import { decode, type Decoding } from './decoding.js';
-import { LineSplitter } from './lines.js';
+import { badLineEvent, LineSplitter } from './lines.js';
 
 export async function readLines(stream: Readable, cfg: { decoding: Decoding; max_line_bytes: number; batch_events: number }, ctx: SourceContext, extra?: Record<string, unknown>): Promise<void> {
   let events: Event[] = [];
@@ -18,8 +18,8 @@ export async function readLines(stream: Readable, cfg: { decoding: Decoding; max
         events.push(r.event); bytes += n;
       } else errors.push({ event: { message: text }, reason: r.reason, code: 'parse_failed' });
     },
-    bad(reason, preview, n) {
-      errors.push({ event: { message: preview }, reason: reason === 'line_too_long' ? `line of ${n} bytes exceeds max_line_bytes (${cfg.max_line_bytes})` : 'line is not valid UTF-8', code: reason });
+    bad(reason, preview, n, raw) {
+      errors.push({ event: badLineEvent(preview, raw), reason: reason === 'line_too_long' ? `line of ${n} bytes exceeds max_line_bytes (${cfg.max_line_bytes})` : 'line is not valid UTF-8', code: reason });
     },
   });
   const flush = async () => {

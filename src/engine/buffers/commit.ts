@@ -38,6 +38,9 @@ export class GroupCommit {
   /** A segment the writer left: synced (if written) and closed by the next round. */
   retire(file: WritableSegment): void {
     this.retired.push(file);
+    // Close it soon even when no append follows (after a disk-full error): a deleted segment
+    // frees its space only once closed.
+    this.schedule();
   }
 
   /** A file was created in the directory: its entry is synced with the next round. */
@@ -53,7 +56,7 @@ export class GroupCommit {
   }
 
   private schedule(): void {
-    if (this.timer !== null || this.syncing !== null || this.pending.length === 0) return;
+    if (this.timer !== null || this.syncing !== null || (this.pending.length === 0 && this.retired.length === 0)) return;
     const delay = Math.max(0, this.lastSyncAt + this.intervalMs - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;

@@ -143,3 +143,39 @@ test('real ENOSPC on a 256 KiB tmpfs: append rejects clearly, the buffer stays c
   assert.deepEqual([...seen, ...rest], [...stored, ...batch(1000, 10).map((e) => e.seq)], 'nothing lost, nothing out of order');
   await b.close();
 });
+
+test('real ENOSPC with one segment filling the disk: once it is consumed, the writer leaves it and space returns', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'sluice-disk-enospc1-'));
+  let mounted = false;
+  t.after(() => {
+    if (mounted) { try { execFileSync('umount', ['-l', root], { stdio: 'pipe' }); } catch { /* gone */ } }
+    rmSync(root, { recursive: true, force: true });
+  });
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', root], { stdio: 'pipe' });
+  } catch (e) {
+    t.skip(`cannot mount a tmpfs here (${(e as Error).message.split('\n')[0]}); the fault-injection suite's disk-full test covers this in CI`);
+    return;
+  }
+  mounted = true;
+  const dir = join(root, 'buffer');
+  mkdirSync(dir, { recursive: true });
+  // Segments larger than the filesystem: the segment being written is the one that fills it.
+  const b = await DiskBuffer.open(dir, { maxBytes: 1e8, fsyncIntervalMs: 1, segmentBytes: 32 * 2 ** 20 });
+  let stored = 0;
+  let failed = false;
+  for (let i = 0; i < 60 && !failed; i++) {
+    try { await b.append(batch(i * 10, 10, 1000)); stored += 10; } catch (e) { assert.ok(e instanceof DiskBufferFullError); failed = true; }
+  }
+  assert.ok(failed, 'the 256 KiB filesystem fills up');
+  let seen = 0;
+  while (seen < stored) { const r = (await b.read(100))!; seen += r.events.length; b.ack(r.id); }
+  // The first append after the failure moves to a new segment; the consumed one is deleted.
+  let ok = false;
+  for (let k = 0; k < 20 && !ok; k++) {
+    try { ok = !(await b.append(batch(5000, 10, 1000))).dropped; } catch { await new Promise((r) => setTimeout(r, 20)); }
+  }
+  assert.ok(ok, 'appends succeed again once the full segment is consumed');
+  assert.deepEqual((await b.read(100))!.events.map((e) => (e as { seq: number }).seq), batch(5000, 10).map((e) => e.seq));
+  await b.close();
+});

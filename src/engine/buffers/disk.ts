@@ -11,7 +11,7 @@ import { mkdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../core/component.js';
 import { GroupCommit } from './commit.js';
-import { DiskBufferClosedError, nodeIo, writeError, type BufferIo, type WritableSegment } from './io.js';
+import { DiskBufferClosedError, DiskBufferFullError, nodeIo, writeError, type BufferIo, type WritableSegment } from './io.js';
 import { SegmentReader, type LiveSegment, type RecordRead } from './reader.js';
 import { ACK_FILE, ackFileText, recover, type Position, type RecoveryReport } from './recovery.js';
 import { encodeRecord, segmentName } from './segment.js';
@@ -202,7 +202,12 @@ export class DiskBuffer {
       // Take back the partial record. If even that fails, the next record overwrites it (writes
       // are positioned) and recovery's CRC check skips whatever is left past the last one.
       await file.truncate(at).catch(() => undefined);
-      throw writeError(e, 'writing', seg.path);
+      const err = writeError(e, 'writing', seg.path);
+      // Disk full: leave this segment, so that once the reader has consumed it, it can be deleted
+      // and its space reused. Staying on it would deadlock: the only file that could free space
+      // would be the one being written.
+      if (err instanceof DiskBufferFullError && at > 0) this.rollNext = true;
+      throw err;
     }
     seg.size = at + rec.length;
     this.counts.records++; this.counts.events += events.length; this.counts.bytes += rec.length;
@@ -216,6 +221,7 @@ export class DiskBuffer {
     if (this.wfile !== null) this.commit.retire(this.wfile);
     this.wfile = null;
     this.rollNext = false;
+    this.deleteConsumedSegments();
     const id = this.nextSegmentId++;
     const path = join(this.dir, segmentName(id));
     try {
@@ -309,6 +315,7 @@ export class DiskBuffer {
       if (s === this.wseg && this.wfile !== null) break;
       if (!(s.id < c.segment || (s.id === c.segment && c.offset >= s.size))) break;
       this.segments.shift();
+      this.reader.released(s.path);
       unlink(s.path).catch((e: Error) => this.log?.warn(`disk buffer: could not delete consumed segment ${s.path}: ${e.message}`));
     }
   }

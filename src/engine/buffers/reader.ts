@@ -79,6 +79,15 @@ export class SegmentReader {
     await this.closeHandle();
   }
 
+  /**
+   * The buffer deleted a consumed segment: drop our handle on it, or its space stays in use until
+   * the reader next moves on (which, on a full disk, may be never). Safe: a consumed segment is
+   * behind the read position, so no read of it is in progress.
+   */
+  released(path: string): void {
+    if (this.fh !== null && this.fhPath === path) void this.closeHandle();
+  }
+
   private current(): LiveSegment | null {
     if (this.seg !== null) return this.seg;
     const first = this.segments().find((s) => s.id >= this.start.segment);

@@ -184,6 +184,42 @@ test('when one part is refused, only its events are rejected', async () => {
   } finally { await s.close(); }
 });
 
+test('when retries run out for one part, it and the parts behind it are returned as retriable, not sent', async () => {
+  const s = await server(ok, status(503, 'down'));
+  try {
+    const many = Array.from({ length: 6 }, (_, i) => ({ i, pad: 'x'.repeat(80) }));
+    const r = await write(await sink({ uri: s.url, max_batch_bytes: 200, retry: { ...fast, attempts: 1 } }), many);
+    assert.equal(s.seen.length, 3, 'the first part, then two tries of the second; the third is not sent');
+    assert.deepEqual(r!.rejected!.map((x) => [x.index, x.retriable]), [[2, true], [3, true], [4, true], [5, true]]);
+    assert.match(r!.rejected![0]!.reason, /gave up after 2 attempts.*HTTP 503/);
+  } finally { await s.close(); }
+});
+
+test('circuit breaker: after repeated failures the next write waits for open_for instead of sending at once, then one probe resumes sending', async () => {
+  let up = false;
+  const s = await server((res, seen) => (up ? ok : status(503, 'down'))(res, seen));
+  const warnings: string[] = [];
+  const infos: string[] = [];
+  const log = { ...quietLog, warn: (m: string) => warnings.push(m), info: (m: string) => infos.push(m) };
+  try {
+    const rt = (await def.build(checkConfig(def, { uri: s.url, retry: { ...fast, attempts: 2 }, circuit_breaker: { failure_threshold: 3, open_for: '400ms' } }) as never, { ...testBuildContext(), log })) as SinkRuntime & { breaker: { state: string } };
+    const ctx = { id: 'test', signal: new AbortController().signal, log };
+    await assert.rejects(rt.write(events, ctx), /gave up after 3 attempts/);
+    assert.equal(s.seen.length, 3);
+    assert.equal(rt.breaker.state, 'open');
+    assert.equal(warnings.filter((w) => /circuit breaker open/.test(w)).length, 1);
+    up = true;
+    const t0 = Date.now();
+    const firstRequestAt = new Promise<number>((r) => s.srv.once('request', () => r(Date.now())));
+    await rt.write(events, ctx);
+    assert.ok((await firstRequestAt) - t0 >= 300, 'no request while the breaker is open');
+    assert.equal(s.seen.length, 4, 'one probe, which succeeded');
+    assert.equal(rt.breaker.state, 'closed');
+    assert.equal(infos.filter((m) => /circuit breaker closed/.test(m)).length, 1);
+    await rt.stop?.();
+  } finally { await s.close(); }
+});
+
 test('config errors are reported at build', async () => {
   await assert.rejects(sink({ uri: 'not a url' }), /invalid URL/);
   await assert.rejects(sink({ uri: 'ftp://x/' }), /scheme/);

@@ -1,16 +1,10 @@
 /** `http`: sends batches of events to a URL with POST or PUT, retrying what may succeed later. */
-import { accessSync, constants } from 'node:fs';
-import { resolve } from 'node:path';
 import { ComponentConfigError, defineComponent } from '../../../core/component.js';
-import { s, type CheckContext } from '../../../core/schema.js';
+import { s } from '../../../core/schema.js';
+import { circuitBreakerField, circuitBreakerFromConfig } from '../../_shared/circuit-breaker.js';
+import { basicAuth, checkCaFile, safeTarget, tlsField } from './client.js';
+import { retryField, retryPolicy } from './retry.js';
 import { HttpSink } from './sink.js';
-
-const retryField = s.object({
-  attempts: s.int(0, 1000).default(10).desc('Retries after the first try (0 = none). Retrying forever is not offered: after the last retry the batch goes to the errors output (dead-letter store), from where `sluice replay` can resend it.'),
-  initial_backoff: s.duration().default('1s').desc('Upper bound of the wait before the first retry; it doubles for each retry after that.'),
-  max_backoff: s.duration().default('60s').desc('Longest wait between tries; also caps a server\'s Retry-After.'),
-  jitter: s.enum('full', 'none').default('full').desc('`full`: wait a random time between 0 and the backoff (spreads out retries from many senders). `none`: wait exactly the backoff.'),
-});
 
 const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -27,12 +21,10 @@ export const config = s.object({
     password: s.string().secret().desc('Password for `basic`.'),
   }).desc('Credentials sent with every request.'),
   timeout: s.duration().default('30s').desc('Longest time for one request, from connecting to reading the whole response; a timeout is retried.'),
-  retry: retryField.desc('Retries on network errors, timeouts, 408, 429 and 5xx (honouring Retry-After on 429 and 503). Other 4xx answers are permanent: the batch goes to the errors output with the status and the start of the response body.'),
+  retry: retryField().desc('Retries on network errors, timeouts, 408, 429 and 5xx (honouring Retry-After on 429 and 503). Other 4xx answers are permanent: the batch goes to the errors output with the status and the start of the response body.'),
   max_batch_bytes: s.bytes().default('10MiB').desc('Largest request body before compression; a larger write is split into several requests (an event larger than this is sent alone).'),
-  tls: s.object({
-    ca_file: s.string().desc('PEM file with CA certificates to trust besides the system ones (relative to the config file).'),
-    verify: s.bool().default(true).desc('Verify the server certificate and name. Turn off only for testing.'),
-  }).desc('TLS settings for https:// URLs.'),
+  tls: tlsField().desc('TLS settings for https:// URLs.'),
+  circuit_breaker: circuitBreakerField(),
 });
 
 export default defineComponent({
@@ -48,6 +40,11 @@ export default defineComponent({
     'the status and the first 200 bytes of the response. When retries run out, the events not yet',
     'delivered go to the `errors` output too. A forced stop (a second Ctrl-C) ends the retries the',
     'same way, so nothing is lost. Redirects are not followed.',
+    '',
+    'A circuit breaker (`circuit_breaker`) stops sending to a destination that keeps failing:',
+    'after `failure_threshold` consecutive failed attempts, no request is sent for `open_for`,',
+    'and the batches behind wait instead of each starting its own retries. Then one probe',
+    'request decides whether sending resumes. State changes are logged once each.',
   ].join('\n'),
   config,
   build: (cfg, ctx) => {
@@ -69,21 +66,14 @@ export default defineComponent({
         headers.authorization = `Bearer ${a.token}`;
       } else {
         if (a.user === undefined || a.password === undefined) throw new ComponentConfigError('auth strategy `basic` needs `user` and `password`', ['auth', a.user === undefined ? 'user' : 'password']);
-        headers.authorization = `Basic ${Buffer.from(`${a.user}:${a.password}`).toString('base64')}`;
+        headers.authorization = basicAuth(a.user, a.password);
       }
     } else if (url.username) {
-      headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+      headers.authorization = basicAuth(decodeURIComponent(url.username), decodeURIComponent(url.password));
     }
     url.username = ''; url.password = '';
 
-    let caFile: string | null = null;
-    if (cfg.tls?.ca_file) {
-      caFile = resolve(ctx.configDir, cfg.tls.ca_file);
-      // Only check it is readable, so `sluice validate` reports a wrong path; the sink reads it at start.
-      try { accessSync(caFile, constants.R_OK); } catch (e) { throw new ComponentConfigError(`cannot read tls.ca_file ${caFile}: ${(e as Error).message}`, ['tls', 'ca_file']); }
-    }
-
-    const r = cfg.retry ?? retryField.parse({}, [], { issues: [], positionOf: () => undefined } as CheckContext)!;
+    const caFile = checkCaFile(ctx.configDir, cfg.tls?.ca_file);
     return new HttpSink({
       url,
       method: cfg.method === 'put' ? 'PUT' : 'POST',
@@ -94,7 +84,8 @@ export default defineComponent({
       encoding: cfg.encoding,
       compression: cfg.compression,
       maxBatchBytes: cfg.max_batch_bytes,
-      retry: { attempts: r.attempts, initialBackoffMs: r.initial_backoff, maxBackoffMs: r.max_backoff, jitter: r.jitter },
+      retry: retryPolicy(cfg.retry),
+      breaker: circuitBreakerFromConfig(cfg.circuit_breaker, safeTarget(url), ctx.log),
     });
   },
 });

@@ -1,4 +1,22 @@
-/** When to retry an HTTP delivery, and how long to wait first. */
+/** When to retry an HTTP delivery, and how long to wait first. Shared by the HTTP-based sinks. */
+import { s } from '../../../core/schema.js';
+
+/** `retry:` option block of the HTTP-based sinks (`http`, `elasticsearch`). */
+export const retryField = () => s.object({
+  attempts: s.int(0, 1000).default(10).desc('Retries after the first try (0 = none). Retrying forever is not offered: after the last retry the batch goes to the errors output (dead-letter store), from where `sluice replay` can resend it.'),
+  initial_backoff: s.duration().default('1s').desc('Upper bound of the wait before the first retry; it doubles for each retry after that.'),
+  max_backoff: s.duration().default('60s').desc('Longest wait between tries; also caps a server\'s Retry-After.'),
+  jitter: s.enum('full', 'none').default('full').desc('`full`: wait a random time between 0 and the backoff (spreads out retries from many senders). `none`: wait exactly the backoff.'),
+});
+
+export interface RetryConfig { attempts: number; initial_backoff: number; max_backoff: number; jitter: 'full' | 'none' }
+
+/** The policy from a parsed `retry:` block, or the defaults when the block is absent. */
+export function retryPolicy(r: RetryConfig | undefined): RetryPolicy {
+  return r
+    ? { attempts: r.attempts, initialBackoffMs: r.initial_backoff, maxBackoffMs: r.max_backoff, jitter: r.jitter }
+    : { attempts: 10, initialBackoffMs: 1000, maxBackoffMs: 60_000, jitter: 'full' };
+}
 
 export interface RetryPolicy {
   /** Retries after the first try (0 = never retry). */

@@ -1,10 +1,10 @@
 /** The running `http` sink: encode a batch, split it by size, and deliver each part with retries. */
-import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { SinkContext, SinkRuntime, WriteResult } from '../../../core/component.js';
 import type { Event } from '../../../core/event.js';
-import { HttpClient, TimeoutError, type ClientOptions } from './client.js';
+import type { CircuitBreaker } from '../../_shared/circuit-breaker.js';
+import { HttpClient, loadCa, requestProblem, safeTarget, statusProblem, type ClientOptions } from './client.js';
 import { backoffMs, isRetriableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
 
 const gzipAsync = promisify(gzip);
@@ -16,6 +16,8 @@ export interface HttpSinkOptions extends Omit<ClientOptions, 'ca'> {
   compression: 'none' | 'gzip';
   maxBatchBytes: number;
   retry: RetryPolicy;
+  /** Shared by every write of this sink: it remembers failures across batches. */
+  breaker: CircuitBreaker;
 }
 
 /** A delivery that failed: `permanent` when the server refused it, otherwise retries ran out or we stopped. */
@@ -31,9 +33,12 @@ export class HttpSink implements SinkRuntime {
   private readonly target: string;
   private readonly contentHeaders: Record<string, string>;
 
+  readonly breaker: CircuitBreaker;
+
   constructor(private readonly o: HttpSinkOptions) {
     // For messages: never echo credentials that may sit in the URL.
-    this.target = `${o.url.protocol}//${o.url.host}${o.url.pathname}`;
+    this.target = safeTarget(o.url);
+    this.breaker = o.breaker;
     this.contentHeaders = {};
     if (o.compression === 'gzip') this.contentHeaders['content-encoding'] = 'gzip';
     const userType = Object.keys(o.headers).some((k) => k.toLowerCase() === 'content-type');
@@ -44,7 +49,7 @@ export class HttpSink implements SinkRuntime {
 
   async write(events: Event[], ctx: SinkContext): Promise<WriteResult | void> {
     const client = await this.connect();
-    const rejected: { index: number; reason: string }[] = [];
+    const rejected: { index: number; reason: string; retriable?: boolean }[] = [];
     const parts = this.encode(events, rejected);
     let failedFrom = -1;
     let failReason = '';
@@ -66,7 +71,8 @@ export class HttpSink implements SinkRuntime {
       }
     }
     if (failedFrom >= 0) {
-      for (let p = failedFrom; p < parts.length; p++) for (const index of parts[p]!.indexes) rejected.push({ index, reason: failReason });
+      // Not refused, only not delivered: the engine tells these apart from permanent refusals.
+      for (let p = failedFrom; p < parts.length; p++) for (const index of parts[p]!.indexes) rejected.push({ index, reason: failReason, retriable: true });
     }
     if (rejected.length === 0) return;
     // Nothing got through: fail the whole write, so the engine dead-letters it with the reason.
@@ -82,10 +88,7 @@ export class HttpSink implements SinkRuntime {
 
   private async connect(): Promise<HttpClient> {
     if (this.client) return this.client;
-    let ca: Buffer | null = null;
-    if (this.o.caFile !== null) {
-      try { ca = await readFile(this.o.caFile); } catch (e) { throw new Error(`cannot read tls.ca_file ${this.o.caFile}: ${(e as Error).message}`); }
-    }
+    const ca = await loadCa(this.o.caFile);
     return (this.client ??= new HttpClient({ ...this.o, ca }));
   }
 
@@ -120,26 +123,38 @@ export class HttpSink implements SinkRuntime {
     let body = Buffer.from(part.body);
     if (this.o.compression === 'gzip') body = await gzipAsync(body);
     const { retry } = this.o;
+    // `attempt` counts requests really sent: waiting on an open circuit breaker is not one.
     for (let attempt = 0; ; attempt++) {
       if (ctx.signal.aborted) throw new DeliveryError(`not delivered to ${this.target}: stopped (forced) during retries`, false);
+      const permit = await this.breaker.acquire(ctx.signal);
+      if (!permit) throw new DeliveryError(`not delivered to ${this.target}: stopped (forced) while the circuit breaker was open`, false);
       let problem: string;
       let retryAfter: number | null = null;
       try {
         const res = await client.send(body, this.contentHeaders, ctx.signal);
-        if (res.status >= 200 && res.status < 300) return;
-        const preview = res.bodyStart.subarray(0, 200).toString('utf8').trim();
-        problem = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} from ${this.target}${preview ? `: ${preview}` : ''}`;
-        if (!isRetriableStatus(res.status)) throw new DeliveryError(`${problem} (permanent; not retried)`, true);
+        if (res.status >= 200 && res.status < 300) { permit.success(); return; }
+        problem = statusProblem(res, this.target);
+        if (!isRetriableStatus(res.status)) {
+          // The destination is up and answering; only this request is wrong.
+          permit.success();
+          throw new DeliveryError(`${problem} (permanent; not retried)`, true);
+        }
+        permit.failure(problem);
         if (res.status === 429 || res.status === 503) retryAfter = parseRetryAfter(res.headers['retry-after']);
       } catch (e) {
         if (e instanceof DeliveryError) throw e;
-        if (ctx.signal.aborted) throw new DeliveryError(`not delivered to ${this.target}: stopped (forced) during a request`, false);
-        problem = e instanceof TimeoutError ? `timeout: ${e.message} from ${this.target}` : `request to ${this.target} failed: ${(e as Error).message}`;
+        if (ctx.signal.aborted) {
+          permit.cancel();
+          throw new DeliveryError(`not delivered to ${this.target}: stopped (forced) during a request`, false);
+        }
+        problem = requestProblem(e, this.target);
+        permit.failure(problem);
       }
       if (attempt >= retry.attempts) throw new DeliveryError(`gave up after ${attempt + 1} attempt${attempt ? 's' : ''}; last error: ${problem}`, false);
       // Retry-After is honoured up to max_backoff, so one answer cannot stall the pipeline for hours.
       const wait = retryAfter !== null ? Math.min(retryAfter, retry.maxBackoffMs) : backoffMs(retry, attempt);
-      ctx.log.warn(`attempt ${attempt + 1} failed (${problem}); retrying in ${wait} ms`);
+      const held = this.breaker.remainingOpenMs;
+      ctx.log.warn(`attempt ${attempt + 1} failed (${problem}); retrying in ${Math.max(wait, held)} ms${held > wait ? ' (circuit breaker open)' : ''}`);
       await sleep(wait, ctx.signal);
     }
   }

@@ -8,7 +8,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Logger, StateStore } from '../../../core/component.js';
 import type { Event } from '../../../core/event.js';
 import { decode, type Decoding } from '../../_shared/decoding.js';
-import { LineSplitter, type LineSink } from '../../_shared/lines.js';
+import { badLineEvent, LineSplitter, type LineSink } from '../../_shared/lines.js';
 import { FileProgress, readCheckpoint, type BatchAssembler } from './checkpoints.js';
 import { fingerprintOf, headChecksum, idOf } from './fingerprint.js';
 import { MultilineJoiner, type MultilineRules } from './multiline.js';
@@ -195,12 +195,14 @@ export class Tailer implements LineSink {
     this.consumed = this.joiner.pending ? this.joiner.pendingStart : end;
   }
 
-  bad(reason: 'invalid_utf8' | 'line_too_long', preview: string, bytes: number): void {
+  bad(reason: 'invalid_utf8' | 'line_too_long', preview: string, bytes: number, raw?: Buffer): void {
+    const start = this.lineEnd;
     this.lineEnd = Math.min(this.lineEnd + bytes, this.offset);
     this.consumed = this.joiner?.pending ? this.joiner.pendingStart : this.lineEnd;
     const max = this.env.settings.maxLineBytes;
     const why = reason === 'line_too_long' ? `line of ${bytes} bytes exceeds max_line_bytes (${max})` : 'line is not valid UTF-8';
-    this.env.out.errors.push({ event: this.withPath({ message: preview }), reason: `${why} in ${this.path}`, code: reason });
+    // The offset lets an operator find the original line (a line too long is not copied).
+    this.env.out.errors.push({ event: this.withPath({ ...badLineEvent(preview, raw), line_offset: start, line_bytes: bytes }), reason: `${why} in ${this.path} at byte ${start}`, code: reason });
   }
 
   private record(text: string, bytes: number, end: number): void {
