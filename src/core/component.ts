@@ -118,6 +118,14 @@ export interface SinkRuntime {
    * per-item permanent failures; throw when the whole batch failed after the sink's own retries.
    */
   write(events: Event[], ctx: SinkContext): Promise<WriteResult | void>;
+  /**
+   * Optional fast path for events that are already JSON text, one string per event, each exactly
+   * `JSON.stringify(event)` (what a disk buffer holds). Provide it only when the sink would write
+   * that very text and nothing it does depends on the events' fields (JSON encoding, a path or URL
+   * without event fields): the text then goes out without JSON.parse and JSON.stringify. Same
+   * contract as `write` otherwise.
+   */
+  writeJsonLines?(lines: string[], ctx: SinkContext): Promise<WriteResult | void>;
   /** Make everything written durable (called before stop and on drain). */
   flush?(): Promise<void>;
   stop?(): Promise<void>;

@@ -179,3 +179,22 @@ sinks: { out: { type: collect, inputs: [gen], name: a, buffer: { type: disk } } 
   const books = p.accounting.of('out (disk buffer)').toJSON();
   assert.deepEqual([books.received, books.delivered, books.dead_lettered, books.in_flight, books.balanced], [30, 20, 10, 0, true]);
 });
+
+test('a sink that takes JSON text gets the buffer\'s lines as they are; what it refuses is dead-lettered as events', async () => {
+  const dir = tmp();
+  const p = pipeline(dir, `
+sources: { gen: { type: counter, count: 20, batch: 5 } }
+sinks: { out: { type: collect, inputs: [gen], name: a, json_lines: true, reject_odd: true, buffer: { type: disk } } }
+`);
+  await p.start();
+  await p.done;
+  const got = collected.get('a')!;
+  assert.deepEqual(got.map((e) => e.n), [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+  assert.ok(got.every((e) => e.via_lines === true), 'delivered through writeJsonLines');
+  const dead = [...p.deadLetters.read()];
+  assert.deepEqual(dead.map((d) => (d.event as { n: number }).n), [1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
+  assert.deepEqual(dead[0]!.event, { n: 1, source: 'gen' });
+  assert.equal(dead[0]!.reason, 'odd numbers refused');
+  const books = p.accounting.of('out (disk buffer)').toJSON();
+  assert.deepEqual([books.received, books.delivered, books.dead_lettered, books.balanced], [20, 10, 10, true]);
+});

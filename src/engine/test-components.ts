@@ -27,9 +27,11 @@ export const counter = defineComponent({
 
 export const collect = defineComponent({
   type: 'collect', kind: 'sink', status: 'alpha', summary: 'test: keeps events in memory under `name`',
-  config: s.object({ name: s.string().required(), delay_ms: s.int(0).default(0), reject_odd: s.bool().default(false), fail: s.bool().default(false), fail_times: s.int(0).default(0) }),
-  build: (cfg) => { let failures = 0; return ({
-    async write(events) {
+  config: s.object({ name: s.string().required(), delay_ms: s.int(0).default(0), reject_odd: s.bool().default(false), fail: s.bool().default(false), fail_times: s.int(0).default(0), json_lines: s.bool().default(false) }),
+  build: (cfg) => { let failures = 0; const sink = {
+    /** With json_lines, takes a disk buffer's JSON texts (and notes that it did). */
+    writeJsonLines: cfg.json_lines ? (lines: string[]) => sink.write(lines.map((l) => ({ ...(JSON.parse(l) as Event), via_lines: true }))) : undefined,
+    async write(events: Event[]) {
       if (cfg.delay_ms) await new Promise((r) => setTimeout(r, cfg.delay_ms));
       if (cfg.fail || failures++ < cfg.fail_times) throw new Error('destination down');
       const list = collected.get(cfg.name) ?? [];
@@ -41,7 +43,7 @@ export const collect = defineComponent({
       });
       return { rejected };
     },
-  }); },
+  }; return sink; },
 });
 
 export const tag = defineComponent({

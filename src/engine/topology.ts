@@ -414,9 +414,10 @@ export class Pipeline {
    * Write coalesced batches, then settle every event: delivered, dropped (on_error: drop) or
    * dead-lettered with its reason (on_error: stall holds the failures first). Returns each batch's
    * status for its finalizers; null when `keepOnForcedStop` and a forced stop interrupted the write
-   * (the caller keeps the events, in a disk buffer, for the next run).
+   * (the caller keeps the events, in a disk buffer, for the next run). `firstWrite`: the outcome of
+   * a first write the caller made itself (then `events` is only counted, never read).
    */
-  private async deliver(n: Node, rt: SinkRuntime, ctx: SinkContext, batches: Batch[], bytes: number, keepOnForcedStop: boolean): Promise<AckStatus[] | null> {
+  private async deliver(n: Node, rt: SinkRuntime, ctx: SinkContext, batches: Batch[], bytes: number, keepOnForcedStop: boolean, firstWrite?: Failure[]): Promise<AckStatus[] | null> {
     const first = batches[0]!;
     const events = batches.length === 1 ? first.events : batches.flatMap((x) => x.events);
     // Each coalesced batch settles on its own: a rejection in one does not mark the others.
@@ -424,7 +425,7 @@ export class Pipeline {
     const ends: number[] = [];
     let acc = 0;
     for (const b of batches) ends.push((acc += b.events.length));
-    let pending: Failure[] = await this.writeOnce(n, rt, ctx, events, (i) => ends.findIndex((e) => i < e), bytes);
+    let pending: Failure[] = firstWrite ?? await this.writeOnce(n, rt, ctx, events, (i) => ends.findIndex((e) => i < e), bytes);
     const failedIn = batches.map(() => 0);
     for (const f of pending) failedIn[f.batch]!++;
     batches.forEach((b, i) => this.book(b.origin, b.errors, b.events.length - failedIn[i]!, 'delivered'));
@@ -519,9 +520,17 @@ export class Pipeline {
   /** Append one queued batch durably; on a write error (disk full, I/O) retry until it fits or we stop. */
   private async appendToBuffer(n: Node, buf: DiskBuffer, b: Batch, account: SourceAccount, gate: WriteGate): Promise<void> {
     const count = b.events.length;
+    let queued = true;
     for (let attempt = 0; ; attempt++) {
       try {
-        const r = await buf.append(b.events);
+        const w = await buf.appendWritten(b.events);
+        // Written (not yet synced): free the queue slot now. Holding it until the fsync (up to
+        // 100 ms) capped intake at queue size / fsync interval: ~100k events/s with the default
+        // 10,000-event queue, measured as idle time in the reference benchmark. The finalizers
+        // still wait for durability below.
+        if (queued) { queued = false; this.batchDone(n, b); }
+        if (!w.dropped) await w.durable;
+        const r = w;
         if (gate.failures && !gate.blocked) {
           this.opts.log.info(`sink ${n.spec.id}: disk buffer writes succeed again (after ${gate.failures} failed attempt(s)); upstream flows`, { component_id: n.spec.id });
           gate.failures = 0;
@@ -568,7 +577,7 @@ export class Pipeline {
         await gate.blocked;
       }
     }
-    this.batchDone(n, b);
+    if (queued) this.batchDone(n, b);
   }
 
   private async deliverFromBuffer(n: Node, rt: SinkRuntime, ctx: SinkContext, buf: DiskBuffer, origin: string): Promise<void> {
@@ -576,11 +585,37 @@ export class Pipeline {
     for (;;) {
       const r = await buf.read(max_events);
       if (r === null) break;
-      const batch: Batch = { events: r.events as Event[], finalizers: [], bytes: r.bytes, origin, errors: false };
-      // Retrying in a loop is the sink's job; a failure it gives up on is dead-lettered, then acked.
-      const statuses = await this.deliver(n, rt, ctx, [batch], r.bytes, true);
+      let statuses: AckStatus[] | null;
+      if (rt.writeJsonLines) {
+        // The buffer holds each event's JSON text: a sink that writes JSON takes it as is.
+        const first = await this.writeLinesOnce(n, rt, ctx, r.lines, r.bytes);
+        // deliver() only reads the length of `events` when the first write is done already.
+        const batch: Batch = { events: new Array<Event>(r.lines.length), finalizers: [], bytes: r.bytes, origin, errors: false };
+        statuses = await this.deliver(n, rt, ctx, [batch], r.bytes, true, first);
+      } else {
+        const batch: Batch = { events: r.lines.map(parseLine), finalizers: [], bytes: r.bytes, origin, errors: false };
+        // Retrying in a loop is the sink's job; a failure it gives up on is dead-lettered, then acked.
+        statuses = await this.deliver(n, rt, ctx, [batch], r.bytes, true);
+      }
       if (statuses === null) break; // forced stop mid-write: the record stays for the next run
       buf.ack(r.id);
+    }
+  }
+
+  /** writeOnce for JSON texts: only the events that failed are parsed (for their dead letters). */
+  private async writeLinesOnce(n: Node, rt: SinkRuntime, ctx: SinkContext, lines: string[], bytes: number): Promise<Failure[]> {
+    const event = (i: number): Event => parseLine(lines[i]!);
+    try {
+      const res = await rt.writeJsonLines!(lines, ctx);
+      const rejected = res?.rejected ?? [];
+      if (rejected.length) n.stats.error('rejected', rejected.length);
+      n.stats.sent(DEFAULT, lines.length - rejected.length, Math.round(bytes * (1 - rejected.length / lines.length)));
+      return rejected.map((x) => ({ event: event(x.index), reason: x.reason, code: x.retriable ? 'delivery_failed' as const : 'rejected' as const, batch: 0 }));
+    } catch (e) {
+      n.stats.error('delivery_failed', lines.length);
+      const reason = `delivery failed: ${(e as Error).message}`;
+      this.opts.log.error(`sink ${n.spec.id}: ${reason} (${lines.length} events; on_error: ${n.spec.common.on_error})`, { component_id: n.spec.id });
+      return lines.map((_, i) => ({ event: event(i), reason, code: 'delivery_failed' as const, batch: 0 }));
     }
   }
 
@@ -824,6 +859,15 @@ class Collector implements TransformOutput {
   discarded = 0;
   discard(count: number, reason: string): void { this.discarded += count; this.node.stats.discard(reason, count); }
   reset(): void { this.main = []; this.named = null; this.errors = []; this.discarded = 0; }
+}
+
+/**
+ * A disk-buffer line back to an event. The lines are JSON.stringify output behind a CRC, so this
+ * cannot fail short of damage the CRC missed; then the text is kept as the event's message rather
+ * than lost.
+ */
+function parseLine(line: string): Event {
+  try { return JSON.parse(line) as Event; } catch { return { message: line, buffer_decode_error: true }; }
 }
 
 /** Shared by a disk-buffered sink's appends: one pause and one log line while the disk refuses writes. */

@@ -296,3 +296,34 @@ test('group commit: appends resolve only after an fsync that started after their
   assert.equal(b.stats().fsyncs, syncs.length);
   await b.close();
 });
+
+test('a reader that keeps up takes records from memory, one that falls behind reads them from disk: same events, same order', async (t) => {
+  const dir = tmp(t);
+  // Room in memory for about two records of ~2.6 KB: the rest must come back from the files.
+  const b = await DiskBuffer.open(dir, opts({ hotBytes: 6000, segmentBytes: 16 * 1024 }));
+  const want: number[] = [];
+  for (let i = 0; i < 40; i++) { await b.append(batch(i * 20, 20, 100)); want.push(...batch(i * 20, 20).map((e) => e.seq)); }
+  const got: number[] = [];
+  // Behind by 40 records: the first reads come from disk, across several segments.
+  for (let i = 0; i < 10; i++) { const r = (await b.read(20))!; got.push(...r.events.map((e) => (e as { seq: number }).seq)); b.ack(r.id); }
+  // Now keep up: append one, read one (from memory).
+  for (let i = 40; i < 60; i++) {
+    await b.append(batch(i * 20, 20, 100));
+    want.push(...batch(i * 20, 20).map((e) => e.seq));
+  }
+  while (b.stats().events > 0) { const r = (await b.read(100))!; got.push(...r.events.map((e) => (e as { seq: number }).seq)); b.ack(r.id); }
+  for (let i = 60; i < 70; i++) {
+    void b.append(batch(i * 20, 20, 100));
+    want.push(...batch(i * 20, 20).map((e) => e.seq));
+    const r = (await b.read(20))!;
+    assert.deepEqual(r.lines.map((l) => (JSON.parse(l) as { seq: number }).seq), batch(i * 20, 20).map((e) => e.seq));
+    got.push(...r.lines.map((l) => (JSON.parse(l) as { seq: number }).seq));
+    b.ack(r.id);
+  }
+  assert.deepEqual(got, want);
+  const st = b.stats();
+  assert.equal(st.events, 0);
+  assert.ok(st.recordsFromMemory >= 10, `records read from memory: ${st.recordsFromMemory}`);
+  assert.ok(st.recordsFromMemory < 70, 'and some from disk');
+  await b.close();
+});

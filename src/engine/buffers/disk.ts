@@ -12,9 +12,9 @@ import { join, resolve } from 'node:path';
 import type { Logger } from '../../core/component.js';
 import { GroupCommit } from './commit.js';
 import { DiskBufferClosedError, DiskBufferFullError, nodeIo, writeError, type BufferIo, type WritableSegment } from './io.js';
-import { SegmentReader, type LiveSegment, type RecordRead } from './reader.js';
+import { SegmentReader, type HotRecord, type LiveSegment, type RecordRead } from './reader.js';
 import { ACK_FILE, ackFileText, recover, type Position, type RecoveryReport } from './recovery.js';
-import { encodeRecord, segmentName } from './segment.js';
+import { encodeLines, segmentName } from './segment.js';
 
 export type WhenFull = 'block' | 'drop_newest';
 
@@ -30,6 +30,8 @@ export interface DiskBufferOptions {
   log?: Logger;
   /** The file-operation seam (tests count fsyncs and inject errors through it). */
   io?: BufferIo;
+  /** Recently written records kept in memory for a reader that keeps up. Default 16 MiB. */
+  hotBytes?: number;
 }
 
 /** Identifies one read, for `ack`. Increasing integers in read order. */
@@ -37,7 +39,10 @@ export type RecordId = number;
 
 export interface BufferRead {
   id: RecordId;
-  events: object[];
+  /** Each event's JSON text, exactly as appended (JSON.stringify of the event). */
+  lines: string[];
+  /** The events, parsed from `lines` on first access (a sink that writes JSON never needs them). */
+  readonly events: object[];
   /** Size of the record(s) on disk, a fair estimate of the events' serialized size. */
   bytes: number;
   /** How many records (appended batches) this read coalesced. */
@@ -63,10 +68,12 @@ export interface DiskBufferStats {
   corruptBytes: number;
   fsyncs: number;
   writeErrors: number;
+  /** Records the reader took from memory (it kept up with the writer) instead of from disk. */
+  recordsFromMemory: number;
 }
 
 interface Outstanding { id: number; end: Position; bytes: number; events: number; records: number; done: boolean }
-type Written = { dropped: true } | { dropped: false; durable: Promise<void> };
+export type Written = { dropped: true } | { dropped: false; durable: Promise<void> };
 
 const DROPPED = Object.freeze({ dropped: true as const });
 const STORED = Object.freeze({ dropped: false as const });
@@ -94,6 +101,19 @@ export class DiskBuffer {
   private drained = false;
 
   private readonly commit: GroupCommit;
+  /**
+   * The last records written, in order, still in memory (up to hotBytes). A reader that keeps up
+   * takes them from here instead of reading them back: measured on the reference benchmark, the
+   * read side (read syscalls, CRC, UTF-8 decode, split) was ~10% of the CPU of a disk-buffered run.
+   * A reader that falls behind reads from disk; nothing here is needed for durability. 16 MiB by
+   * default: in A/B runs of that benchmark 2 MiB cost ~0.5 s more CPU per million events (fewer
+   * hits) and 48 MiB was no better.
+   */
+  private hot: HotRecord[] = [];
+  private hotHead = 0;
+  private hotSize = 0;
+  private readonly hotMax: number;
+  private fromMemory = 0;
 
   // reader and acks
   private readWaiter: (() => void) | null = null;
@@ -145,6 +165,7 @@ export class DiskBuffer {
       return this.wseg?.path ?? dir;
     });
     this.segmentBytes = Math.max(4096, opts.segmentBytes ?? Math.min(32 * 1024 * 1024, Math.floor(opts.maxBytes / 8)));
+    this.hotMax = Math.max(0, opts.hotBytes ?? 16 * 1024 * 1024);
     this.segments = segments;
     this.consumed = ack;
     this.persisted = ack;
@@ -166,10 +187,20 @@ export class DiskBuffer {
    * several in flight, since each waits up to one fsync interval.
    */
   append(events: readonly object[]): Promise<{ dropped: boolean }> {
+    return this.appendWritten(events).then((w) => (w.dropped ? DROPPED : w.durable.then(() => STORED)));
+  }
+
+  /**
+   * Like `append`, in two steps: resolves once the batch is written (readable, not yet synced),
+   * and `durable` resolves after the fsync that covers it (or rejects like `append`). Lets a
+   * caller free what bounds its intake at write time instead of holding it for up to one fsync
+   * interval.
+   */
+  appendWritten(events: readonly object[]): Promise<Written> {
     if (this.appendsClosed) return Promise.reject(new DiskBufferClosedError(this.dir));
     const written = this.chain.then(() => this.writeNext(events));
     this.chain = written.catch(() => undefined);
-    return written.then((w) => (w.dropped ? DROPPED : w.durable.then(() => STORED)));
+    return written;
   }
 
   private hasRoom(bytes: number): boolean {
@@ -178,7 +209,7 @@ export class DiskBuffer {
 
   private async writeNext(events: readonly object[]): Promise<Written> {
     if (events.length === 0) return { dropped: false, durable: Promise.resolve() };
-    const rec = encodeRecord(events);
+    const { record: rec, lines } = encodeLines(events);
     while (!this.hasRoom(rec.length)) {
       if (this.whenFull === 'drop_newest') {
         this.counts.droppedRecords++;
@@ -210,10 +241,40 @@ export class DiskBuffer {
       throw err;
     }
     seg.size = at + rec.length;
+    this.keepHot({ segment: seg.id, offset: at, end: seg.size, lines });
     this.counts.records++; this.counts.events += events.length; this.counts.bytes += rec.length;
     this.counts.appendedRecords++; this.counts.appendedEvents += events.length;
     this.wakeReader();
     return { dropped: false, durable: this.commit.written(file) };
+  }
+
+  private keepHot(r: HotRecord): void {
+    if (this.hotMax <= 0) return;
+    this.hot.push(r);
+    this.hotSize += r.end - r.offset;
+    while (this.hotSize > this.hotMax && this.hotHead < this.hot.length) this.dropHot();
+  }
+
+  private dropHot(): void {
+    const r = this.hot[this.hotHead]!;
+    this.hot[this.hotHead++] = undefined as unknown as HotRecord;
+    this.hotSize -= r.end - r.offset;
+    if (this.hotHead > 256 && this.hotHead * 2 > this.hot.length) { this.hot.splice(0, this.hotHead); this.hotHead = 0; }
+  }
+
+  /** The next record: from memory when it is the next hot one, else from disk. */
+  private async nextRecord(maxCount: number): Promise<RecordRead | 'limit' | null> {
+    while (this.hotHead < this.hot.length) {
+      const h = this.hot[this.hotHead]!;
+      if (!this.reader.isPast(h.segment, h.offset)) {
+        const r = this.reader.takeHot(h, maxCount);
+        if (r === null) break; // the reader is behind the hot records: read from disk
+        if (r !== 'limit') { this.dropHot(); this.fromMemory++; }
+        return r;
+      }
+      this.dropHot();
+    }
+    return this.reader.next(maxCount);
   }
 
   /** Start a new segment; the previous one is synced and closed by the next group commit. */
@@ -249,7 +310,7 @@ export class DiskBuffer {
       for (;;) {
         if (this.closed || this.readsStopped) return null;
         const seen = this.changes;
-        const first = await this.reader.next(Infinity);
+        const first = await this.nextRecord(Infinity);
         if (first !== null && first !== 'limit') return await this.coalesce(first, maxEvents);
         if (this.closed || this.readsStopped || (this.drained && seen === this.changes)) return null;
         if (seen !== this.changes) continue;
@@ -261,19 +322,20 @@ export class DiskBuffer {
   }
 
   private async coalesce(first: RecordRead, maxEvents: number): Promise<BufferRead> {
-    const events = first.events;
+    const lines = first.lines;
     let bytes = first.bytes, records = 1, last = first;
-    while (events.length < maxEvents) {
-      const more = await this.reader.next(maxEvents - events.length);
+    while (lines.length < maxEvents) {
+      const more = await this.nextRecord(maxEvents - lines.length);
       if (more === null || more === 'limit') break;
-      for (let i = 0; i < more.events.length; i++) events.push(more.events[i]!);
+      for (let i = 0; i < more.lines.length; i++) lines.push(more.lines[i]!);
       bytes += more.bytes;
       records++;
       last = more;
     }
     const id = this.nextReadId++;
-    this.outstanding.push({ id, end: { segment: last.segment, offset: last.end }, bytes, events: events.length, records, done: false });
-    return { id, events, bytes, records };
+    this.outstanding.push({ id, end: { segment: last.segment, offset: last.end }, bytes, events: lines.length, records, done: false });
+    let parsed: object[] | null = null;
+    return { id, lines, bytes, records, get events() { return (parsed ??= lines.map((l) => JSON.parse(l) as object)); } };
   }
 
   /**
@@ -396,6 +458,7 @@ export class DiskBuffer {
     return {
       ...this.counts,
       fsyncs: this.commit.fsyncs,
+      recordsFromMemory: this.fromMemory,
       writeErrors: this.counts.writeErrors + this.commit.failures,
       segments: this.segments.length,
       diskBytes,

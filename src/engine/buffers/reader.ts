@@ -12,7 +12,10 @@ import { HEADER_BYTES, crc32, decodePayload, readHeader, scanSegment, type Corru
 /** A segment as the buffer tracks it: `size` is the end of the last complete record written. */
 export interface LiveSegment { id: number; path: string; size: number; corrupt: CorruptSpan[] }
 
-export interface RecordRead { events: object[]; count: number; bytes: number; segment: number; end: number }
+export interface RecordRead { lines: string[]; count: number; bytes: number; segment: number; end: number }
+
+/** A record as the writer wrote it: where it is and its events' JSON texts. */
+export interface HotRecord { segment: number; offset: number; end: number; lines: string[] }
 
 export class SegmentReader {
   private seg: LiveSegment | null = null;
@@ -60,9 +63,9 @@ export class SegmentReader {
         await this.resync(seg, fh);
         continue;
       }
-      let events: object[];
+      let lines: string[];
       try {
-        events = decodePayload(payload);
+        lines = decodePayload(payload, h.format, h.count);
       } catch (e) {
         // The CRC matched, so the writer stored this; count it rather than stall the buffer on it.
         this.report(seg, { offset: at, bytes: HEADER_BYTES + h.length, reason: `undecodable payload: ${(e as Error).message}` });
@@ -70,8 +73,38 @@ export class SegmentReader {
         continue;
       }
       this.pos = at + HEADER_BYTES + h.length;
-      return { events, count: h.count, bytes: HEADER_BYTES + h.length, segment: seg.id, end: this.pos };
+      return { lines, count: h.count, bytes: HEADER_BYTES + h.length, segment: seg.id, end: this.pos };
     }
+  }
+
+  /**
+   * A record the writer just wrote, still in memory: when it is exactly the next one to read, take
+   * it without touching the file (no read, no CRC check, no UTF-8 decode). Returns null otherwise,
+   * and the caller reads from disk as usual.
+   */
+  takeHot(r: HotRecord, maxCount: number): RecordRead | 'limit' | null {
+    if (this.closed) return null;
+    let seg = this.current();
+    if (seg === null) return null;
+    this.skipKnownCorrupt(seg);
+    if (seg.id !== r.segment) {
+      if (this.pos < seg.size || r.offset !== 0) return null;
+      const next = this.segments().find((s) => s.id > seg!.id);
+      if (!next || next.id !== r.segment) return null;
+      this.enter(next, 0);
+      seg = next;
+    }
+    if (this.pos !== r.offset) return null;
+    if (r.lines.length > maxCount) return 'limit';
+    this.pos = r.end;
+    return { lines: r.lines, count: r.lines.length, bytes: r.end - r.offset, segment: r.segment, end: r.end };
+  }
+
+  /** True when the reader has already passed the record at `segment`/`offset`. */
+  isPast(segment: number, offset: number): boolean {
+    const seg = this.seg;
+    if (seg === null) return false;
+    return segment < seg.id || (segment === seg.id && offset < this.pos);
   }
 
   async close(): Promise<void> {

@@ -29,7 +29,7 @@ test('a record round-trips: header fields, payload, UTF-8', () => {
   assert.equal(h.count, 4);
   assert.equal(h.timeMs, 1_700_000_000_123);
   assert.equal(h.length, rec.length - HEADER_BYTES);
-  assert.deepEqual(decodePayload(rec.subarray(HEADER_BYTES)), events);
+  assert.deepEqual(decodePayload(rec.subarray(HEADER_BYTES), h.format, h.count).map((l) => JSON.parse(l)), events);
   assert.deepEqual(scan(rec).records, [{ offset: 0, bytes: rec.length, count: 4, timeMs: 1_700_000_000_123 }]);
 });
 
@@ -108,4 +108,28 @@ test('segment names', () => {
   assert.equal(parseSegmentName('123456789.seg'), 123456789);
   assert.equal(parseSegmentName('ack'), null);
   assert.equal(parseSegmentName('00000001.seg.tmp'), null);
+});
+
+test('records with a JSON-array payload (format 1, written by earlier versions) are still read', () => {
+  const events = batch(3, 5);
+  const payload = Buffer.from(JSON.stringify(events));
+  const rec = Buffer.alloc(HEADER_BYTES + payload.length);
+  // The documented layout: magic, version 1, format 1, length, count, time, payload CRC, header CRC.
+  Buffer.from([0xff, 0x53, 0x4c, 0x42]).copy(rec, 0);
+  rec[4] = 1; rec[5] = 1;
+  rec.writeUInt32LE(payload.length, 8);
+  rec.writeUInt32LE(events.length, 12);
+  rec.writeDoubleLE(1_700_000_000_000, 16);
+  rec.writeUInt32LE(crc32(payload), 24);
+  rec.writeUInt32LE(crc32(rec.subarray(0, 28)), 28);
+  payload.copy(rec, HEADER_BYTES);
+  const h = readHeader(rec, 0);
+  assert.ok(typeof h !== 'string', String(h));
+  assert.equal(h.format, 1);
+  assert.deepEqual(decodePayload(rec.subarray(HEADER_BYTES), h.format, h.count).map((l) => JSON.parse(l)), events);
+});
+
+test('a payload whose event count disagrees with its header is refused', () => {
+  const rec = encodeRecord(batch(0, 3));
+  assert.throws(() => decodePayload(rec.subarray(HEADER_BYTES), 2, 4), /holds 3 events, its header says 4/);
 });

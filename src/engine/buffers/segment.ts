@@ -5,7 +5,8 @@
  *   offset size  field
  *   0      4     magic FF 53 4C 42 ("\xFFSLB"; 0xFF never occurs in UTF-8, so never in a payload)
  *   4      1     version (1)
- *   5      1     payload format (1 = JSON array of events, UTF-8)
+ *   5      1     payload format (2 = one JSON text per event, joined by LF, UTF-8; 1 = one JSON
+ *                 array, written by earlier versions and still read)
  *   6      2     reserved (0)
  *   8      4     payload length in bytes (uint32 LE)
  *   12     4     event count (uint32 LE), so recovery and `inspect` count events without parsing
@@ -23,6 +24,7 @@ import * as zlib from 'node:zlib';
 export const HEADER_BYTES = 32;
 export const VERSION = 1;
 export const FORMAT_JSON_ARRAY = 1;
+export const FORMAT_JSON_LINES = 2;
 export const MAGIC = Buffer.from([0xff, 0x53, 0x4c, 0x42]);
 const MAGIC_U32 = MAGIC.readUInt32LE(0);
 /** V8 strings top out near 512 MiB, so a larger payload could never have been written. */
@@ -55,23 +57,34 @@ export const crc32: Crc32 = typeof native === 'function' ? native : tableCrc32;
 // ---- encoding -----------------------------------------------------------------------------------
 
 /**
- * One Buffer per record: the batch is serialized with a single JSON.stringify and written into
- * the buffer right after the header, so appending costs one allocation and one write.
+ * One Buffer per record: each event is serialized once, the texts are joined by LF (JSON text never
+ * holds a raw LF) and written right after the header, so appending costs one allocation and one
+ * write. One text per event, not one array, so the reader can hand a sink each event's JSON as is:
+ * sinks that write JSON (`file`, `http`) then skip both JSON.parse on the way out and their own
+ * JSON.stringify. Measured on the reference benchmark: parse and stringify were 31% of the CPU
+ * profile of a disk-buffered run with a JSON-array payload.
  */
 export function encodeRecord(events: readonly object[], timeMs = Date.now()): Buffer {
-  const json = JSON.stringify(events);
+  return encodeLines(events, timeMs).record;
+}
+
+/** encodeRecord, also returning each event's JSON text (the disk buffer keeps recent ones in memory). */
+export function encodeLines(events: readonly object[], timeMs = Date.now()): { record: Buffer; lines: string[] } {
+  const lines = new Array<string>(events.length);
+  for (let i = 0; i < events.length; i++) lines[i] = JSON.stringify(events[i]);
+  const json = lines.join('\n');
   const length = Buffer.byteLength(json);
   if (length > MAX_PAYLOAD_BYTES) throw new RangeError(`a batch of ${events.length} events serializes to ${length} bytes, over the ${MAX_PAYLOAD_BYTES}-byte record limit`);
   const buf = Buffer.allocUnsafe(HEADER_BYTES + length);
   buf.write(json, HEADER_BYTES, length, 'utf8');
   writeHeader(buf, length, events.length, timeMs, crc32(buf.subarray(HEADER_BYTES)));
-  return buf;
+  return { record: buf, lines };
 }
 
 function writeHeader(buf: Buffer, length: number, count: number, timeMs: number, payloadCrc: number): void {
   buf.writeUInt32LE(MAGIC_U32, 0);
   buf[4] = VERSION;
-  buf[5] = FORMAT_JSON_ARRAY;
+  buf[5] = FORMAT_JSON_LINES;
   buf.writeUInt16LE(0, 6);
   buf.writeUInt32LE(length, 8);
   buf.writeUInt32LE(count, 12);
@@ -82,7 +95,7 @@ function writeHeader(buf: Buffer, length: number, count: number, timeMs: number,
 
 // ---- decoding -----------------------------------------------------------------------------------
 
-export interface RecordHeader { length: number; count: number; timeMs: number; payloadCrc: number }
+export interface RecordHeader { length: number; count: number; timeMs: number; payloadCrc: number; format: number }
 
 /** The header at `pos`, or a reason it is not one. Only the 32 header bytes are looked at. */
 export function readHeader(buf: Buffer, pos: number): RecordHeader | string {
@@ -90,17 +103,29 @@ export function readHeader(buf: Buffer, pos: number): RecordHeader | string {
   if (buf.readUInt32LE(pos) !== MAGIC_U32) return 'no record header (bad magic)';
   if (buf.readUInt32LE(pos + 28) !== crc32(buf.subarray(pos, pos + 28))) return 'header checksum mismatch';
   if (buf[pos + 4] !== VERSION) return `unsupported record version ${buf[pos + 4]}`;
-  if (buf[pos + 5] !== FORMAT_JSON_ARRAY) return `unsupported payload format ${buf[pos + 5]}`;
+  const format = buf[pos + 5]!;
+  if (format !== FORMAT_JSON_LINES && format !== FORMAT_JSON_ARRAY) return `unsupported payload format ${format}`;
   const length = buf.readUInt32LE(pos + 8);
   if (length > MAX_PAYLOAD_BYTES) return `implausible payload length ${length}`;
-  return { length, count: buf.readUInt32LE(pos + 12), timeMs: buf.readDoubleLE(pos + 16), payloadCrc: buf.readUInt32LE(pos + 24) };
+  return { length, count: buf.readUInt32LE(pos + 12), timeMs: buf.readDoubleLE(pos + 16), payloadCrc: buf.readUInt32LE(pos + 24), format };
 }
 
-/** Parse a payload that already passed its CRC check. */
-export function decodePayload(payload: Buffer): object[] {
-  const v: unknown = JSON.parse(payload.toString('utf8'));
-  if (!Array.isArray(v)) throw new TypeError('record payload is not a JSON array');
-  return v as object[];
+/**
+ * The events of a payload that already passed its CRC check, as one JSON text each (not parsed:
+ * see encodeRecord). Throws when the payload does not hold `count` events.
+ */
+export function decodePayload(payload: Buffer, format: number, count: number): string[] {
+  const text = payload.toString('utf8');
+  let lines: string[];
+  if (format === FORMAT_JSON_ARRAY) {
+    const v: unknown = JSON.parse(text);
+    if (!Array.isArray(v)) throw new TypeError('record payload is not a JSON array');
+    lines = v.map((e) => JSON.stringify(e));
+  } else {
+    lines = count === 0 ? [] : text.split('\n');
+  }
+  if (lines.length !== count) throw new TypeError(`record holds ${lines.length} events, its header says ${count}`);
+  return lines;
 }
 
 // ---- scanning (recovery, verify, and the reader's slow path) -----------------------------------

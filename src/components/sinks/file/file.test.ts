@@ -181,3 +181,18 @@ test('bad templates are reported at build', async () => {
   await bad({ path: 'out/' }, /directory/);
   assert.throws(() => checkConfig(def, {}), /path/);
 });
+
+test('JSON text from a disk buffer is written as is for a fixed path; a templated path needs the events', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const fixed = await build({ path: 'out/all.ndjson' }, dir);
+    assert.equal(typeof fixed.writeJsonLines, 'function');
+    const ctx = { id: 'test', signal: new AbortController().signal, log: { debug() {}, info() {}, warn() {}, error() {} } };
+    await fixed.writeJsonLines!(['{"a":1}', '{"b":"x y"}'], ctx);
+    await fixed.write([{ c: true }], ctx);
+    await fixed.stop?.();
+    assert.equal(readFileSync(join(dir, 'out/all.ndjson'), 'utf8'), '{"a":1}\n{"b":"x y"}\n{"c":true}\n');
+    assert.equal((await build({ path: 'out/%Y-%m-%d.ndjson' }, dir)).writeJsonLines, undefined, 'the date comes from each event');
+    assert.equal((await build({ path: 'out/all.txt', encoding: 'text' }, dir)).writeJsonLines, undefined, 'text encoding writes .message');
+  } finally { cleanup(); }
+});

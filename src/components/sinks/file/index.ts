@@ -112,7 +112,30 @@ export default defineComponent({
       if (rejected.length) return { rejected: rejected.sort((a, b) => a.index - b.index) };
     };
 
+    /**
+     * Events that are already JSON text (from a disk buffer), for a fixed path and JSON encoding:
+     * the text is what `write` would produce, so it is written as is.
+     */
+    const writeLines = async (lines: string[]): Promise<void> => {
+      const now = Date.now();
+      const r = tpl.render({}, now);
+      const abs = r.ok ? resolvePath(r.path) : null;
+      if (abs === null) throw new Error(`path ${JSON.stringify(cfg.path)} leaves ${tpl.baseDir}`);
+      // One string when no size limit can cut between records.
+      const recs = maxBytes === 0 ? [lines.join('\n') + '\n'] : lines.map((l) => l + '\n');
+      try {
+        const w = await pool.get(abs, now);
+        await w.append(recs, now);
+      } catch (err) {
+        const reason = `cannot write ${abs}: ${(err as Error).message}`;
+        ctx.log.error(`file sink: ${reason}`);
+        await pool.drop(abs);
+        throw new Error(reason);
+      }
+    };
+
     return {
+      ...(tpl.isStatic && cfg.encoding === 'json' ? { writeJsonLines: (lines: string[]) => exclusive(() => writeLines(lines)) } : {}),
       start: async () => {
         timer = setInterval(() => { void exclusive(() => pool.closeIdle(Date.now(), idleMs)).catch(() => {}); }, Math.min(idleMs, 5000));
         timer.unref();

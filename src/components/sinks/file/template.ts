@@ -70,6 +70,9 @@ export class PathTemplate {
     this.baseDir = resolve(configDir, prefix.slice(0, prefix.lastIndexOf('/') + 1) || '.');
   }
 
+  /** True when the path has no time code and no field: every event goes to the same file. */
+  get isStatic(): boolean { return this.parts.every((p) => p.k === 'lit'); }
+
   /** Render the path for an event (not yet resolved against the config directory). */
   render(e: Event, nowMs: number): Rendered {
     const parts = this.parts;

@@ -280,3 +280,17 @@ test('https: trusts tls.ca_file, refuses an unknown certificate, and verify: fal
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('JSON text from a disk buffer makes the same request bodies as the events would', async () => {
+  const s = await server(ok);
+  try {
+    const rt = await sink({ uri: s.url, encoding: 'json_array' });
+    const ctx = { id: 'test', signal: new AbortController().signal, log: quietLog };
+    await rt.writeJsonLines!(events.map((e) => JSON.stringify(e)), ctx);
+    await rt.write(events, ctx);
+    await rt.stop?.();
+    assert.equal(s.seen.length, 2);
+    assert.equal(s.seen[0]!.text, s.seen[1]!.text);
+    assert.deepEqual(JSON.parse(s.seen[0]!.text), events);
+  } finally { await s.close(); }
+});

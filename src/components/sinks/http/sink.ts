@@ -48,9 +48,19 @@ export class HttpSink implements SinkRuntime {
   async start(): Promise<void> { await this.connect(); }
 
   async write(events: Event[], ctx: SinkContext): Promise<WriteResult | void> {
-    const client = await this.connect();
     const rejected: { index: number; reason: string; retriable?: boolean }[] = [];
-    const parts = this.encode(events, rejected);
+    const parts = this.encode(events.length, (i) => JSON.stringify(events[i]), rejected);
+    return this.send(parts, rejected, events.length, ctx);
+  }
+
+  /** Events already serialized (from a disk buffer): the body is built from the texts as they are. */
+  async writeJsonLines(lines: string[], ctx: SinkContext): Promise<WriteResult | void> {
+    const rejected: { index: number; reason: string; retriable?: boolean }[] = [];
+    return this.send(this.encode(lines.length, (i) => lines[i]!, rejected), rejected, lines.length, ctx);
+  }
+
+  private async send(parts: Part[], rejected: { index: number; reason: string; retriable?: boolean }[], count: number, ctx: SinkContext): Promise<WriteResult | void> {
+    const client = await this.connect();
     let failedFrom = -1;
     let failReason = '';
     for (let p = 0; p < parts.length; p++) {
@@ -76,7 +86,7 @@ export class HttpSink implements SinkRuntime {
     }
     if (rejected.length === 0) return;
     // Nothing got through: fail the whole write, so the engine dead-letters it with the reason.
-    if (rejected.length === events.length) throw new Error(failReason || rejected[0]!.reason);
+    if (rejected.length === count) throw new Error(failReason || rejected[0]!.reason);
     rejected.sort((a, b) => a.index - b.index);
     return { rejected };
   }
@@ -93,14 +103,14 @@ export class HttpSink implements SinkRuntime {
   }
 
   /** Encode every event once, then group into bodies of at most max_batch_bytes (one event may exceed it alone). */
-  private encode(events: Event[], rejected: { index: number; reason: string }[]): Part[] {
+  private encode(count: number, json: (i: number) => string, rejected: { index: number; reason: string }[]): Part[] {
     const array = this.o.encoding === 'json_array';
     const parts: Part[] = [];
     let cur: Part = { indexes: [], body: '' };
     let size = array ? 2 : 0;
-    for (let i = 0; i < events.length; i++) {
+    for (let i = 0; i < count; i++) {
       let text: string;
-      try { text = JSON.stringify(events[i]); } catch (e) {
+      try { text = json(i); } catch (e) {
         rejected.push({ index: i, reason: `could not encode event as JSON: ${(e as Error).message}` });
         continue;
       }
