@@ -123,9 +123,11 @@ export interface SinkRuntime {
    * `JSON.stringify(event)` (what a disk buffer holds). Provide it only when the sink would write
    * that very text and nothing it does depends on the events' fields (JSON encoding, a path or URL
    * without event fields): the text then goes out without JSON.parse and JSON.stringify. Same
-   * contract as `write` otherwise.
+   * contract as `write` otherwise. `ndjson`, when given, holds the same texts as UTF-8 bytes, in
+   * order, each Buffer a run of lines joined by LF without a final LF: a sink that writes NDJSON
+   * can write those bytes without joining and encoding the strings again.
    */
-  writeJsonLines?(lines: string[], ctx: SinkContext): Promise<WriteResult | void>;
+  writeJsonLines?(lines: string[], ctx: SinkContext, ndjson?: readonly Buffer[]): Promise<WriteResult | void>;
   /** Make everything written durable (called before stop and on drain). */
   flush?(): Promise<void>;
   stop?(): Promise<void>;

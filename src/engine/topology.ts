@@ -588,7 +588,7 @@ export class Pipeline {
       let statuses: AckStatus[] | null;
       if (rt.writeJsonLines) {
         // The buffer holds each event's JSON text: a sink that writes JSON takes it as is.
-        const first = await this.writeLinesOnce(n, rt, ctx, r.lines, r.bytes);
+        const first = await this.writeLinesOnce(n, rt, ctx, r.lines, r.bytes, r.ndjson);
         // deliver() only reads the length of `events` when the first write is done already.
         const batch: Batch = { events: new Array<Event>(r.lines.length), finalizers: [], bytes: r.bytes, origin, errors: false };
         statuses = await this.deliver(n, rt, ctx, [batch], r.bytes, true, first);
@@ -603,10 +603,10 @@ export class Pipeline {
   }
 
   /** writeOnce for JSON texts: only the events that failed are parsed (for their dead letters). */
-  private async writeLinesOnce(n: Node, rt: SinkRuntime, ctx: SinkContext, lines: string[], bytes: number): Promise<Failure[]> {
+  private async writeLinesOnce(n: Node, rt: SinkRuntime, ctx: SinkContext, lines: string[], bytes: number, ndjson?: Buffer[]): Promise<Failure[]> {
     const event = (i: number): Event => parseLine(lines[i]!);
     try {
-      const res = await rt.writeJsonLines!(lines, ctx);
+      const res = await rt.writeJsonLines!(lines, ctx, ndjson);
       const rejected = res?.rejected ?? [];
       if (rejected.length) n.stats.error('rejected', rejected.length);
       n.stats.sent(DEFAULT, lines.length - rejected.length, Math.round(bytes * (1 - rejected.length / lines.length)));

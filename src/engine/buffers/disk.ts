@@ -14,7 +14,7 @@ import { GroupCommit } from './commit.js';
 import { DiskBufferClosedError, DiskBufferFullError, nodeIo, writeError, type BufferIo, type WritableSegment } from './io.js';
 import { SegmentReader, type HotRecord, type LiveSegment, type RecordRead } from './reader.js';
 import { ACK_FILE, ackFileText, recover, type Position, type RecoveryReport } from './recovery.js';
-import { encodeLines, segmentName } from './segment.js';
+import { encodeLines, HEADER_BYTES, segmentName } from './segment.js';
 
 export type WhenFull = 'block' | 'drop_newest';
 
@@ -41,6 +41,11 @@ export interface BufferRead {
   id: RecordId;
   /** Each event's JSON text, exactly as appended (JSON.stringify of the event). */
   lines: string[];
+  /**
+   * The same events as UTF-8 bytes, one Buffer per record read, each the record's texts joined by
+   * LF (no final LF). Absent when a record of the older JSON-array format is among them.
+   */
+  ndjson?: Buffer[];
   /** The events, parsed from `lines` on first access (a sink that writes JSON never needs them). */
   readonly events: object[];
   /** Size of the record(s) on disk, a fair estimate of the events' serialized size. */
@@ -241,7 +246,7 @@ export class DiskBuffer {
       throw err;
     }
     seg.size = at + rec.length;
-    this.keepHot({ segment: seg.id, offset: at, end: seg.size, lines });
+    this.keepHot({ segment: seg.id, offset: at, end: seg.size, lines, ndjson: rec.subarray(HEADER_BYTES) });
     this.counts.records++; this.counts.events += events.length; this.counts.bytes += rec.length;
     this.counts.appendedRecords++; this.counts.appendedEvents += events.length;
     this.wakeReader();
@@ -323,11 +328,13 @@ export class DiskBuffer {
 
   private async coalesce(first: RecordRead, maxEvents: number): Promise<BufferRead> {
     const lines = first.lines;
+    let ndjson: Buffer[] | undefined = first.ndjson ? [first.ndjson] : undefined;
     let bytes = first.bytes, records = 1, last = first;
     while (lines.length < maxEvents) {
       const more = await this.nextRecord(maxEvents - lines.length);
       if (more === null || more === 'limit') break;
       for (let i = 0; i < more.lines.length; i++) lines.push(more.lines[i]!);
+      if (ndjson && more.ndjson) ndjson.push(more.ndjson); else ndjson = undefined;
       bytes += more.bytes;
       records++;
       last = more;
@@ -335,7 +342,7 @@ export class DiskBuffer {
     const id = this.nextReadId++;
     this.outstanding.push({ id, end: { segment: last.segment, offset: last.end }, bytes, events: lines.length, records, done: false });
     let parsed: object[] | null = null;
-    return { id, lines, bytes, records, get events() { return (parsed ??= lines.map((l) => JSON.parse(l) as object)); } };
+    return { id, lines, ...(ndjson ? { ndjson } : {}), bytes, records, get events() { return (parsed ??= lines.map((l) => JSON.parse(l) as object)); } };
   }
 
   /**

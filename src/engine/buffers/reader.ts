@@ -7,15 +7,19 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Logger } from '../../core/component.js';
 import type { Position } from './recovery.js';
-import { HEADER_BYTES, crc32, decodePayload, readHeader, scanSegment, type CorruptSpan } from './segment.js';
+import { FORMAT_JSON_LINES, HEADER_BYTES, crc32, decodePayload, readHeader, scanSegment, type CorruptSpan } from './segment.js';
 
 /** A segment as the buffer tracks it: `size` is the end of the last complete record written. */
 export interface LiveSegment { id: number; path: string; size: number; corrupt: CorruptSpan[] }
 
-export interface RecordRead { lines: string[]; count: number; bytes: number; segment: number; end: number }
+export interface RecordRead {
+  lines: string[]; count: number; bytes: number; segment: number; end: number;
+  /** The same events as UTF-8 bytes joined by LF (format 2 records; absent for format 1). */
+  ndjson?: Buffer;
+}
 
 /** A record as the writer wrote it: where it is and its events' JSON texts. */
-export interface HotRecord { segment: number; offset: number; end: number; lines: string[] }
+export interface HotRecord { segment: number; offset: number; end: number; lines: string[]; ndjson: Buffer }
 
 export class SegmentReader {
   private seg: LiveSegment | null = null;
@@ -73,7 +77,7 @@ export class SegmentReader {
         continue;
       }
       this.pos = at + HEADER_BYTES + h.length;
-      return { lines, count: h.count, bytes: HEADER_BYTES + h.length, segment: seg.id, end: this.pos };
+      return { lines, count: h.count, bytes: HEADER_BYTES + h.length, segment: seg.id, end: this.pos, ...(h.format === FORMAT_JSON_LINES ? { ndjson: payload } : {}) };
     }
   }
 
@@ -97,7 +101,7 @@ export class SegmentReader {
     if (this.pos !== r.offset) return null;
     if (r.lines.length > maxCount) return 'limit';
     this.pos = r.end;
-    return { lines: r.lines, count: r.lines.length, bytes: r.end - r.offset, segment: r.segment, end: r.end };
+    return { lines: r.lines, count: r.lines.length, bytes: r.end - r.offset, segment: r.segment, end: r.end, ndjson: r.ndjson };
   }
 
   /** True when the reader has already passed the record at `segment`/`offset`. */

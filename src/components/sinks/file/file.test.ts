@@ -190,8 +190,10 @@ test('JSON text from a disk buffer is written as is for a fixed path; a template
     const ctx = { id: 'test', signal: new AbortController().signal, log: { debug() {}, info() {}, warn() {}, error() {} } };
     await fixed.writeJsonLines!(['{"a":1}', '{"b":"x y"}'], ctx);
     await fixed.write([{ c: true }], ctx);
+    // With the buffer's bytes as well, those are written (the strings are not joined again).
+    await fixed.writeJsonLines!(['{"d":1}', '{"e":2}', '{"f":3}'], ctx, [Buffer.from('{"d":1}\n{"e":2}'), Buffer.from('{"f":3}')]);
     await fixed.stop?.();
-    assert.equal(readFileSync(join(dir, 'out/all.ndjson'), 'utf8'), '{"a":1}\n{"b":"x y"}\n{"c":true}\n');
+    assert.equal(readFileSync(join(dir, 'out/all.ndjson'), 'utf8'), '{"a":1}\n{"b":"x y"}\n{"c":true}\n{"d":1}\n{"e":2}\n{"f":3}\n');
     assert.equal((await build({ path: 'out/%Y-%m-%d.ndjson' }, dir)).writeJsonLines, undefined, 'the date comes from each event');
     assert.equal((await build({ path: 'out/all.txt', encoding: 'text' }, dir)).writeJsonLines, undefined, 'text encoding writes .message');
   } finally { cleanup(); }

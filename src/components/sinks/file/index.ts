@@ -116,16 +116,24 @@ export default defineComponent({
      * Events that are already JSON text (from a disk buffer), for a fixed path and JSON encoding:
      * the text is what `write` would produce, so it is written as is.
      */
-    const writeLines = async (lines: string[]): Promise<void> => {
+    const NL = Buffer.from('\n');
+    const writeLines = async (lines: string[], ndjson?: readonly Buffer[]): Promise<void> => {
       const now = Date.now();
       const r = tpl.render({}, now);
       const abs = r.ok ? resolvePath(r.path) : null;
       if (abs === null) throw new Error(`path ${JSON.stringify(cfg.path)} leaves ${tpl.baseDir}`);
-      // One string when no size limit can cut between records.
-      const recs = maxBytes === 0 ? [lines.join('\n') + '\n'] : lines.map((l) => l + '\n');
       try {
         const w = await pool.get(abs, now);
-        await w.append(recs, now);
+        if (ndjson && maxBytes === 0) {
+          // The buffer's bytes are already NDJSON: joining the strings and encoding them again
+          // cost ~0.8 s of CPU per million events in the reference benchmark.
+          const parts: Buffer[] = [];
+          for (const b of ndjson) { if (b.length) parts.push(b, NL); }
+          await w.appendBytes(Buffer.concat(parts), now);
+        } else {
+          // One string when no size limit can cut between records.
+          await w.append(maxBytes === 0 ? [lines.join('\n') + '\n'] : lines.map((l) => l + '\n'), now);
+        }
       } catch (err) {
         const reason = `cannot write ${abs}: ${(err as Error).message}`;
         ctx.log.error(`file sink: ${reason}`);
@@ -135,7 +143,7 @@ export default defineComponent({
     };
 
     return {
-      ...(tpl.isStatic && cfg.encoding === 'json' ? { writeJsonLines: (lines: string[]) => exclusive(() => writeLines(lines)) } : {}),
+      ...(tpl.isStatic && cfg.encoding === 'json' ? { writeJsonLines: (lines: string[], _ctx: unknown, ndjson?: readonly Buffer[]) => exclusive(() => writeLines(lines, ndjson)) } : {}),
       start: async () => {
         timer = setInterval(() => { void exclusive(() => pool.closeIdle(Date.now(), idleMs)).catch(() => {}); }, Math.min(idleMs, 5000));
         timer.unref();

@@ -103,8 +103,22 @@ export class FileWriter {
     if (chunk.length) await this.write(chunk.join(''), chunkBytes);
   }
 
+  /**
+   * Append bytes that are already whole newline-terminated records (with no size limit to cut
+   * them at: callers use this only when max_file_bytes is unset).
+   */
+  async appendBytes(data: Buffer, now: number): Promise<void> {
+    const { maxAgeMs } = this.opts;
+    this.lastWrite = now;
+    if (maxAgeMs > 0 && this.bytes > 0 && now - this.openedAt >= maxAgeMs) await this.rotate(now);
+    await this.writeData(data, data.length);
+  }
+
   private async write(text: string, len: number): Promise<void> {
-    let data = Buffer.from(text, 'utf8');
+    await this.writeData(Buffer.from(text, 'utf8'), len);
+  }
+
+  private async writeData(data: Buffer, len: number): Promise<void> {
     if (this.opts.compression === 'gzip') data = await gzip(data);
     let off = 0;
     while (off < data.length) {
