@@ -14,13 +14,12 @@
 import { ComponentConfigError } from '../../../core/component.js';
 import type { Event } from '../../../core/event.js';
 import { compileFieldPath, FieldPathError, keyString, type FieldPath } from '../../_shared/field-path.js';
+import { EventTime, parseTemplate, type TemplatePart, type TimeCode } from '../../_shared/time-template.js';
 
-type TimeCode = 'Y' | 'm' | 'd' | 'H' | 'M' | 'S';
-type Part = { k: 'lit'; s: string } | { k: 'time'; c: TimeCode } | { k: 'field'; path: FieldPath };
+type Part = TemplatePart<FieldPath>;
 
 export type RenderedIndex = { ok: true; index: string } | { ok: false; reason: string };
 
-const TIME_CODES = new Set(['Y', 'm', 'd', 'H', 'M', 'S']);
 /** Characters Elasticsearch refuses in index names. */
 const FORBIDDEN = /[\\/*?"<>|,#: A-Z\u0000-\u001f]/;
 const FORBIDDEN_G = /[\\/*?"<>|,#:\s\u0000-\u001f]/g;
@@ -29,11 +28,16 @@ const MAX_NAME_BYTES = 255;
 export class IndexTemplate {
   private readonly parts: Part[];
   private readonly fixed: string | null;
-  private cacheSec = Number.NaN;
-  private cache: Record<TimeCode, string> = { Y: '', m: '', d: '', H: '', M: '', S: '' };
+  private readonly time: EventTime;
 
-  constructor(readonly source: string, private readonly timestamp: FieldPath) {
-    this.parts = parse(source);
+  constructor(readonly source: string, timestamp: FieldPath) {
+    this.time = new EventTime((e) => timestamp.get(e));
+    this.parts = parseTemplate(source, 'index', (inner) => {
+      try { return compileFieldPath(inner); } catch (e) {
+        if (e instanceof FieldPathError) return e.message;
+        throw e;
+      }
+    });
     for (const p of this.parts) {
       if (p.k !== 'lit') continue;
       const bad = FORBIDDEN.exec(p.s);
@@ -57,10 +61,10 @@ export class IndexTemplate {
     let out = '';
     for (const p of this.parts) {
       if (p.k === 'lit') out += p.s;
-      else if (p.k === 'time') out += (t ??= this.timeOf(e, nowMs))[p.c];
+      else if (p.k === 'time') out += (t ??= this.time.of(e, nowMs))[p.c];
       else {
-        const v = p.path.get(e);
-        if (v === undefined || v === null) return { ok: false, reason: `index template ${JSON.stringify(this.source)}: field .${p.path.text.replace(/^\./, '')} is missing` };
+        const v = p.field.get(e);
+        if (v === undefined || v === null) return { ok: false, reason: `index template ${JSON.stringify(this.source)}: field .${p.field.text.replace(/^\./, '')} is missing` };
         out += keyString(v).toLowerCase().replace(FORBIDDEN_G, '_');
       }
     }
@@ -69,59 +73,4 @@ export class IndexTemplate {
     }
     return { ok: true, index: out };
   }
-
-  private timeOf(e: Event, nowMs: number): Record<TimeCode, string> {
-    let ms = nowMs;
-    const v = this.timestamp.get(e);
-    if (typeof v === 'number' && Number.isFinite(v)) ms = v;
-    else if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v)) { const x = Date.parse(v); if (!Number.isNaN(x)) ms = x; }
-    else if (v instanceof Date && !Number.isNaN(v.getTime())) ms = v.getTime();
-    const sec = Math.floor(ms / 1000);
-    // Consecutive events nearly always share the second: format once per second, not per event.
-    if (sec !== this.cacheSec) {
-      const d = new Date(sec * 1000);
-      if (Number.isNaN(d.getTime())) return ms === nowMs ? this.cache : this.timeOf({}, nowMs);
-      this.cacheSec = sec;
-      this.cache = {
-        Y: String(d.getUTCFullYear()).padStart(4, '0'), m: pad(d.getUTCMonth() + 1), d: pad(d.getUTCDate()),
-        H: pad(d.getUTCHours()), M: pad(d.getUTCMinutes()), S: pad(d.getUTCSeconds()),
-      };
-    }
-    return this.cache;
-  }
-}
-
-const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
-
-function parse(src: string): Part[] {
-  const parts: Part[] = [];
-  let lit = '';
-  const flush = () => { if (lit) { parts.push({ k: 'lit', s: lit }); lit = ''; } };
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (c === '%') {
-      const n = src[i + 1];
-      if (n === '%') { lit += '%'; i++; continue; }
-      if (n === undefined || !TIME_CODES.has(n)) {
-        throw new ComponentConfigError(`unsupported time code %${n ?? ''} in index`, ['index'], 'use %Y %m %d %H %M %S (UTC), or %% for a literal %');
-      }
-      flush();
-      parts.push({ k: 'time', c: n as TimeCode });
-      i++;
-    } else if (c === '{' && src[i + 1] === '{') {
-      const end = src.indexOf('}}', i + 2);
-      if (end < 0) throw new ComponentConfigError('unclosed `{{` in index', ['index'], 'write fields as {{ .field.path }}');
-      const inner = src.slice(i + 2, end).trim();
-      let path: FieldPath;
-      try { path = compileFieldPath(inner); } catch (e) {
-        if (e instanceof FieldPathError) throw new ComponentConfigError(`invalid field ${JSON.stringify(inner)} in index: ${e.message}`, ['index'], 'write fields as {{ .field.path }}');
-        throw e;
-      }
-      flush();
-      parts.push({ k: 'field', path });
-      i = end + 1;
-    } else lit += c;
-  }
-  flush();
-  return parts;
 }

@@ -14,13 +14,12 @@
 import { resolve, sep } from 'node:path';
 import { ComponentConfigError } from '../../../core/component.js';
 import type { Event } from '../../../core/event.js';
+import { EventTime, parseTemplate, type TemplatePart, type TimeCode } from '../../_shared/time-template.js';
 
-type TimeCode = 'Y' | 'm' | 'd' | 'H' | 'M' | 'S';
-type Part = { k: 'lit'; s: string } | { k: 'time'; c: TimeCode } | { k: 'field'; name: string; get: (e: Event) => unknown };
+type Part = TemplatePart<{ name: string; get: (e: Event) => unknown }>;
 
 export type Rendered = { ok: true; path: string } | { ok: false; reason: string };
 
-const TIME_CODES = new Set(['Y', 'm', 'd', 'H', 'M', 'S']);
 const FIELD_RE = /^\.?([A-Za-z0-9_@$-]+(?:\.[A-Za-z0-9_@$-]+)*)$/;
 
 /** A getter for a dotted path of own properties (`a.b.c`). */
@@ -54,15 +53,16 @@ export class PathTemplate {
   readonly hasTime: boolean;
   /** Every rendered path must stay under this directory. */
   readonly baseDir: string;
-  private readonly getTs: (e: Event) => unknown;
-  private cacheSec = Number.NaN;
-  private cache: Record<TimeCode, string> = { Y: '', m: '', d: '', H: '', M: '', S: '' };
+  private readonly time: EventTime;
 
   constructor(readonly source: string, private readonly configDir: string, timestampField: string) {
-    this.parts = parse(source);
+    this.parts = parseTemplate(source, 'path', (inner) => {
+      const m = FIELD_RE.exec(inner);
+      return m ? { name: m[1]!, get: fieldGetter(m[1]!) } : 'use letters, digits, _ @ $ - and dots, as {{ .field.path }}';
+    });
     this.hasTime = this.parts.some((p) => p.k === 'time');
     if (!FIELD_RE.test(timestampField)) throw new ComponentConfigError(`invalid field name ${JSON.stringify(timestampField)}`, ['timestamp_field']);
-    this.getTs = fieldGetter(timestampField.replace(/^\./, ''));
+    this.time = new EventTime(fieldGetter(timestampField.replace(/^\./, '')));
     let prefix = '';
     for (const p of this.parts) { if (p.k !== 'lit') break; prefix += p.s; }
     const dynamic = this.parts.some((p) => p.k !== 'lit');
@@ -82,10 +82,10 @@ export class PathTemplate {
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i]!;
       if (p.k === 'lit') out += p.s;
-      else if (p.k === 'time') out += (t ??= this.timeOf(e, nowMs))[p.c];
+      else if (p.k === 'time') out += (t ??= this.time.of(e, nowMs))[p.c];
       else {
-        const v = p.get(e);
-        if (v === undefined || v === null) return { ok: false, reason: `path template field .${p.name} is missing` };
+        const v = p.field.get(e);
+        if (v === undefined || v === null) return { ok: false, reason: `path template field .${p.field.name} is missing` };
         out += sanitizeSegment(v);
       }
     }
@@ -98,56 +98,5 @@ export class PathTemplate {
     const base = this.baseDir.endsWith(sep) ? this.baseDir : this.baseDir + sep;
     return abs.startsWith(base) ? abs : null;
   }
-
-  private timeOf(e: Event, nowMs: number): Record<TimeCode, string> {
-    let ms = nowMs;
-    const v = this.getTs(e);
-    if (typeof v === 'number' && Number.isFinite(v)) ms = v;
-    else if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v)) { const x = Date.parse(v); if (!Number.isNaN(x)) ms = x; }
-    else if (v instanceof Date && !Number.isNaN(v.getTime())) ms = v.getTime();
-    const sec = Math.floor(ms / 1000);
-    // Consecutive events nearly always share the second: format once per second, not per event.
-    if (sec !== this.cacheSec) {
-      const d = new Date(sec * 1000);
-      if (Number.isNaN(d.getTime())) return this.timeOf({}, nowMs);
-      this.cacheSec = sec;
-      this.cache = {
-        Y: String(d.getUTCFullYear()).padStart(4, '0'), m: pad(d.getUTCMonth() + 1), d: pad(d.getUTCDate()),
-        H: pad(d.getUTCHours()), M: pad(d.getUTCMinutes()), S: pad(d.getUTCSeconds()),
-      };
-    }
-    return this.cache;
-  }
 }
 
-const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
-
-function parse(src: string): Part[] {
-  const parts: Part[] = [];
-  let lit = '';
-  const flush = () => { if (lit) { parts.push({ k: 'lit', s: lit }); lit = ''; } };
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (c === '%') {
-      const n = src[i + 1];
-      if (n === '%') { lit += '%'; i++; continue; }
-      if (n === undefined || !TIME_CODES.has(n)) {
-        throw new ComponentConfigError(`unsupported time code %${n ?? ''} in path`, ['path'], 'use %Y %m %d %H %M %S (UTC), or %% for a literal %');
-      }
-      flush();
-      parts.push({ k: 'time', c: n as TimeCode });
-      i++;
-    } else if (c === '{' && src[i + 1] === '{') {
-      const end = src.indexOf('}}', i + 2);
-      if (end < 0) throw new ComponentConfigError('unclosed `{{` in path', ['path'], 'write fields as {{ .field.path }}');
-      const inner = src.slice(i + 2, end).trim();
-      const m = FIELD_RE.exec(inner);
-      if (!m) throw new ComponentConfigError(`invalid field ${JSON.stringify(inner)} in path`, ['path'], 'write fields as {{ .field.path }}');
-      flush();
-      parts.push({ k: 'field', name: m[1]!, get: fieldGetter(m[1]!) });
-      i = end + 1;
-    } else lit += c;
-  }
-  flush();
-  return parts;
-}

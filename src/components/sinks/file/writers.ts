@@ -13,7 +13,7 @@
  * gzip, max_file_bytes counts uncompressed bytes (a resumed file counts its size on disk).
  */
 import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 

@@ -11,7 +11,7 @@ import type { ErrorCode } from '../../../core/errors.js';
 import { isUtf8 } from 'node:buffer';
 import dgram from 'node:dgram';
 import net, { type AddressInfo } from 'node:net';
-import type { Logger, SourceContext, SourceRuntime } from '../../../core/component.js';
+import type { SourceContext, SourceRuntime } from '../../../core/component.js';
 import type { Event } from '../../../core/event.js';
 import { parseSyslog, type SyslogOptions } from '../../../formats/syslog.js';
 import { Framer, type Framing } from './framing.js';
