@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs a test suite from the compiled tree with Node's own test runner.
-//   unit:        dist/src/**/*.test.js   (no external services)
+//   unit:        dist/src/**/*.test.js and dist/packs/**/*.test.js (no external services)
 //   integration: dist/test/integration/**/*.test.js (real servers on localhost; CI fails when one is missing)
 //   e2e:         dist/test/e2e/**/*.test.js (the CLI as a user runs it: real processes and signals)
 //   faults:      dist/test/faults/**/*.test.js (fault injection: kill -9, outages, corrupt buffers, full disks)
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const suites = {
-  unit: ['dist/src'],
+  unit: ['dist/src', 'dist/packs'],
   integration: ['dist/test/integration'],
   e2e: ['dist/test/e2e'],
   faults: ['dist/test/faults'],
