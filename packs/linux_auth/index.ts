@@ -70,8 +70,14 @@ function keep(ev: OcsfEvent, extra: Record<string, unknown>): OcsfEvent {
   return ev;
 }
 
+/** `actor` in Authentication and SSH Activity comes from OCSF's host profile, which must be declared. */
+function declareHostProfile(ev: OcsfEvent): void {
+  if (ev.actor === undefined || ev.class_uid === PROCESS_ACTIVITY) return;
+  (ev.metadata as Record<string, unknown>).profiles = ['host'];
+}
+
 function sshd(l: Line): MapResult {
-  const dst = compact({ hostname: l.host });
+  const dst = l.host ? { hostname: l.host } : undefined;
   const proc = l.pid !== undefined ? { pid: Number(l.pid), name: 'sshd' } : undefined;
   const auth = (activity: number, status: number, user: string, ip: string, p: string, extra: Record<string, unknown>): MapResult => ({
     ok: true,
@@ -131,9 +137,10 @@ function session(l: Line, m: RegExpExecArray, product: { name: string; vendor_na
       user,
       ...(by && Object.keys(by).length ? { actor: { user: by } } : {}),
       service: { name: m[1]! },
-      dst_endpoint: compact({ hostname: l.host }),
+      ...(l.host ? { dst_endpoint: { hostname: l.host } } : {}),
       is_new_logon: opened,
-      logon_process: { name: `pam_unix(${m[1]}:session)` },
+      // The PAM module has no pid in the line, and OCSF's process needs one: keep its name aside.
+      unmapped: { ...(base(l, 0, 0, product).unmapped as Record<string, unknown> | undefined), pam_module: `pam_unix(${m[1]}:session)` },
     }],
   };
 }
@@ -142,7 +149,9 @@ function sudo(l: Line): MapResult {
   const m = SUDO.exec(l.msg);
   if (m) {
     const [, who, problem, tty, pwd, runAs, command] = m as unknown as string[];
-    const device = compact({ hostname: l.host });
+    if (!l.host) return { ok: false, reason: 'a sudo line without a host name cannot say which device ran the command' };
+    // The device's kind is not in the log: Unknown (0).
+    const device = { hostname: l.host, type_id: 0 };
     if (problem) {
       // "3 incorrect password attempts", "user NOT in sudoers", "command not allowed"
       return {
@@ -155,7 +164,7 @@ function sudo(l: Line): MapResult {
           user: { name: runAs! },
           actor: { user: { name: who! } },
           service: { name: 'sudo' },
-          dst_endpoint: device,
+          dst_endpoint: { hostname: l.host },
           is_remote: false,
         }, { tty, pwd, command })],
       };
@@ -165,9 +174,11 @@ function sudo(l: Line): MapResult {
       events: [keep({
         ...base(l, PROCESS_ACTIVITY, LAUNCH, SUDO_PRODUCT),
         severity_id: runAs === 'root' ? LOW : INFO,
-        actor: { user: { name: who! }, process: { name: 'sudo', ...(l.pid ? { pid: Number(l.pid) } : {}) } },
+        actor: { user: { name: who! }, ...(l.pid ? { process: { name: 'sudo', pid: Number(l.pid) } } : {}) },
         device,
-        process: { cmd_line: command!, user: { name: runAs! }, ...(pwd ? { working_directory: pwd } : {}) },
+        // sudo does not log the command's pid. OCSF needs an identifier for the process, so uid
+        // is a stable synthetic one (host/tty/time); it identifies this event's process only.
+        process: { uid: `${l.host}/${tty}/${l.time}`, cmd_line: command!, user: { name: runAs! }, ...(pwd ? { working_directory: pwd } : {}) },
       }, { tty })],
     };
   }
@@ -192,9 +203,9 @@ const pack: Pack = {
   map(e, ctx) {
     const l = line(e, ctx);
     if (typeof l === 'string') return { ok: false, reason: l };
-    if (l.app === 'sshd') return sshd(l);
-    if (l.app === 'sudo') return sudo(l);
-    return { ok: false, reason: `the linux_auth pack maps sshd and sudo messages, not ${JSON.stringify(l.app)}` };
+    const r = l.app === 'sshd' ? sshd(l) : l.app === 'sudo' ? sudo(l) : { ok: false as const, reason: `the linux_auth pack maps sshd and sudo messages, not ${JSON.stringify(l.app)}` };
+    if (r.ok) for (const ev of r.events) declareHostProfile(ev);
+    return r;
   },
 };
 

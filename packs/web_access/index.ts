@@ -63,7 +63,8 @@ function mapLine(e: Event, text: string): MapResult {
     activity_id: r ? ACTIVITY[r[1]!] ?? 99 : 99,
     time,
     severity_id: severityOf(status),
-    metadata: metadata(PRODUCT, { log_name: 'access' }),
+    // `actor` comes from OCSF's host profile, which the event must then declare.
+    metadata: metadata(PRODUCT, dash(authuser) ? { log_name: 'access', profiles: ['host'] } : { log_name: 'access' }),
     src_endpoint: compact({ ip: host }),
     actor: dash(authuser) ? { user: { name: authuser } } : undefined,
     http_request: nonEmpty(compact({

@@ -6,6 +6,7 @@ import { register as components } from './commands/components.js';
 import { register as dlq } from './commands/dlq.js';
 import { register as evalCmd } from './commands/eval.js';
 import { register as generate } from './commands/generate.js';
+import { register as ocsf } from './commands/ocsf.js';
 import { register as repl } from './commands/repl.js';
 import { register as replayCmd } from './commands/replay.js';
 import { register as resume } from './commands/resume.js';
@@ -23,7 +24,7 @@ const program = new Command('sluice')
   .version(pkg.version)
   .showHelpAfterError('(run `sluice help <command>` for its options)');
 
-for (const r of [run, validate, test, top, tap, stats, resume, dlq, replayCmd, buffer, evalCmd, repl, components, generate]) r(program);
+for (const r of [run, validate, test, top, tap, stats, resume, dlq, replayCmd, buffer, ocsf, evalCmd, repl, components, generate]) r(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`error: ${e.message}\n`);

@@ -26,6 +26,7 @@ const configs: Record<string, Record<string, unknown>[]> = {
   'source/syslog': [{ mode: 'udp', address: '127.0.0.1:0' }, { mode: 'tcp', address: '127.0.0.1:0' }],
   'transform/dedupe': [{ fields: ['message'] }],
   'transform/filter': [{ condition: '.level == "error"' }],
+  'transform/normalize': [{}, { pack: 'linux_auth', validate: 'warn' }],
   'transform/parse': [{ format: 'json' }, { format: 'regex', regex: { pattern: '(?P<word>\\w+)' } }],
   'transform/remap': [{ source: '.seen = true' }],
   'transform/route': [{ routes: { errors_only: '.level == "error"' } }],

@@ -13,6 +13,7 @@ import syslog from './sources/syslog/index.js';
 
 import dedupe from './transforms/dedupe/index.js';
 import filter from './transforms/filter/index.js';
+import normalize from './transforms/normalize/index.js';
 import parse from './transforms/parse/index.js';
 import remap from './transforms/remap/index.js';
 import route from './transforms/route/index.js';
@@ -27,7 +28,7 @@ import http from './sinks/http/index.js';
 
 export const definitions: readonly ComponentDefinition<any, any>[] = [
   demo, fileSource, httpServer, stdin, syslog,
-  dedupe, filter, parse, remap, route, sample, throttle,
+  dedupe, filter, normalize, parse, remap, route, sample, throttle,
   blackhole, console, elasticsearch, fileSink, http,
 ];
 

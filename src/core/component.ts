@@ -93,6 +93,11 @@ export interface TransformRuntime {
   process(events: Event[], out: TransformOutput): void | Promise<void>;
   /** Called at drain: emit anything held back (aggregations). */
   flush?(out: TransformOutput): void | Promise<void>;
+  /**
+   * Component-specific counters, read at scrape time: `name.key` -> value (e.g.
+   * `ocsf_mapped.aws_cloudtrail`), exported as sluice_component_counter_total{counter, key}.
+   */
+  counters?(): Record<string, number>;
   stop?(): void | Promise<void>;
 }
 

@@ -16,6 +16,8 @@ export const errorCodes = {
   request_invalid: 'An HTTP request to a source was malformed.',
   buffer_write_failed: 'A sink\'s disk buffer could not store a batch (disk full or I/O error); it is retried.',
   buffer_corrupt: 'Corrupt records were skipped in a sink\'s disk buffer (see the log for file:offset).',
+  ocsf_unmapped: 'normalize found no pack for the event, or its pack could not map it (see the reason).',
+  ocsf_invalid: 'normalize mapped the event, but the result is not valid OCSF (the reason lists each violation with its field path).',
   transform_failed: 'A transform failed on a batch (a defect in the component); the events are kept with the reason.',
   component_failed: 'A component stopped with an error (counted in metrics; see the log).',
 } as const;

@@ -18,6 +18,8 @@ export class ComponentStats {
   stalled = 0;
   /** Set by the engine for a sink with a disk buffer: reads its counters. */
   diskBuffer: (() => DiskBufferStats) | null = null;
+  /** Set by the engine when the runtime has its own counters (TransformRuntime.counters). */
+  counters: (() => Record<string, number>) | null = null;
   /** Totals handy for `sluice top`. */
   get sentTotal(): number { let n = 0; for (const v of this.sentEvents.values()) n += v; return n; }
   get discardedTotal(): number { let n = 0; for (const v of this.discarded.values()) n += v; return n; }
@@ -42,6 +44,7 @@ export class ComponentStats {
       errors: this.errorsTotal, errors_by_type: Object.fromEntries(this.errors),
       queue_events: this.queueEvents, queue_bytes: this.queueBytes, stalled: this.stalled === 1,
       ...(this.diskBuffer ? { disk_buffer: this.diskBuffer() } : {}),
+      ...(this.counters ? { counters: this.counters() } : {}),
     };
   }
 }

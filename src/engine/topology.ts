@@ -135,9 +135,12 @@ export class Pipeline {
     const ctx: BuildContext = { id: spec.id, dataDir, globalDataDir: this.config.dataDir, configDir: spec.file ? join(spec.file, '..') : process.cwd(), log };
     const runtime = await spec.def.build(spec.config as never, ctx);
     const q = spec.kind === 'source' ? null : new BatchQueue(spec.common.buffer.max_events, spec.common.buffer.max_bytes);
+    const stats = new ComponentStats(spec.id, spec.type, spec.kind);
+    const own = (runtime as TransformRuntime).counters;
+    if (typeof own === 'function') stats.counters = () => own.call(runtime);
     return {
       spec, runtime, queue: q, outputs: new Map(), upstreams: 0, abort: new AbortController(),
-      stats: new ComponentStats(spec.id, spec.type, spec.kind),
+      stats,
       state: this.opts.ephemeral ? new MemoryStateStore() : new FileStateStore(dataDir),
       taps: new Map(), loop: null, finished: false, detached: false, failed: false, stall: null,
     };

@@ -6,6 +6,7 @@
  * src/ocsf/validate.ts fills the names and derived fields (category_uid, class_name, type_uid,
  * type_name, activity_name, severity, status) from the compiled schema, once, after mapping.
  */
+import { isIP } from 'node:net';
 import type { Event } from '../core/event.js';
 
 /** The OCSF release the shipped schema artifact comes from. */
@@ -18,6 +19,8 @@ export function metadata(product: Product, extra: Record<string, unknown> = {}):
   return { version: OCSF_VERSION, product: { ...product }, ...extra };
 }
 
+const NO_ZONE = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?$/;
+
 /**
  * A source time as OCSF `timestamp_t` (milliseconds since the epoch). Accepts ISO 8601 strings,
  * epoch seconds (with fractions, as Zeek writes them) and epoch milliseconds; null when it is none.
@@ -26,7 +29,8 @@ export function toTime(v: unknown): number | null {
   if (typeof v === 'number' && Number.isFinite(v)) return v < 1e11 ? Math.round(v * 1000) : Math.round(v);
   if (typeof v === 'string' && v !== '') {
     if (/^\d+(\.\d+)?$/.test(v)) return toTime(Number(v));
-    const t = Date.parse(v);
+    // A time without a zone (`2022-12-11 22:40:20`, as Okta exports it) is UTC, not this host's zone.
+    const t = Date.parse(NO_ZONE.test(v) ? `${v.replace(' ', 'T')}Z` : v);
     return Number.isNaN(t) ? null : t;
   }
   return null;
@@ -44,8 +48,13 @@ export function get(e: unknown, path: string): unknown {
 
 /** An object without its undefined, null and empty-string members (OCSF omits absent attributes). */
 export function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
+  // for-in over own keys, not Object.entries: no array of pairs per call (packs call this per event).
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined && v !== null && v !== '') out[k] = v;
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
+    const v = o[k];
+    if (v !== undefined && v !== null && v !== '') out[k] = v;
+  }
   return out as Partial<T>;
 }
 
@@ -54,8 +63,19 @@ export function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
  * lists dotted paths; using a path uses everything under it. Returns undefined when nothing is left.
  */
 export function unmapped(e: Event, used: readonly string[]): Record<string, unknown> | undefined {
+  // Packs pass a constant list: build its tree once, not per event.
+  let tree = trees.get(used);
+  if (!tree) trees.set(used, (tree = usedTree(used)));
+  return strip(e, tree);
+}
+
+const trees = new WeakMap<readonly string[], Map<string, unknown>>();
+
+function usedTree(used: readonly string[]): Map<string, unknown> {
   const tree = new Map<string, unknown>();
   for (const p of used) {
+    // Some sources use dotted names as flat keys (Zeek's `id.orig_h`): a path also uses that key.
+    if (p.includes('.')) tree.set(p, true);
     let node = tree;
     const segs = p.split('.');
     for (let i = 0; i < segs.length; i++) {
@@ -67,38 +87,44 @@ export function unmapped(e: Event, used: readonly string[]): Record<string, unkn
       node = next as Map<string, unknown>;
     }
   }
-  const rest = strip(e, tree);
-  return rest && Object.keys(rest).length ? rest : undefined;
+  return tree;
 }
 
 function strip(v: Record<string, unknown>, used: Map<string, unknown>): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  let any = false;
-  for (const [k, val] of Object.entries(v)) {
+  // for-in and an output object made only when something is left: this runs once per event and
+  // per nested source object; Object.entries' array of pairs was ~40% of the CloudTrail pack's
+  // map time (measured by the pack's author).
+  let out: Record<string, unknown> | undefined;
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue;
+    const val = v[k];
     if (val === undefined) continue;
     const u = used.get(k);
     if (u === true) continue;
+    let keep: unknown = val;
     if (u instanceof Map && val !== null && typeof val === 'object' && !Array.isArray(val)) {
-      const r = strip(val as Record<string, unknown>, u as Map<string, unknown>);
-      if (r && Object.keys(r).length) { out[k] = r; any = true; }
-      continue;
+      keep = strip(val as Record<string, unknown>, u as Map<string, unknown>);
+      if (keep === undefined) continue;
     }
-    out[k] = val;
-    any = true;
+    out ??= {};
+    // A `__proto__` key (an own key after JSON.parse) must stay data, not set the prototype.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: keep, enumerable: true, writable: true, configurable: true });
+    else out[k] = keep;
   }
-  return any ? out : undefined;
+  return out;
 }
 
 /** Whether a string is an IPv4 or IPv6 address (for fields that may hold a name or an address). */
 export function isIp(s: unknown): s is string {
-  if (typeof s !== 'string') return false;
-  if (/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(s)) return true;
-  return s.includes(':') && /^[0-9a-fA-F:.]+(%\w+)?$/.test(s);
+  // node:net's isIP, as the validator uses: the two must agree (e.g. on leading-zero octets).
+  return typeof s === 'string' && isIP(s) !== 0;
 }
 
 /** A network endpoint from an address that may be an IP or a host name, and an optional port. */
 export function endpoint(addr: unknown, port?: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = { ...extra };
+  // Object.assign, not a spread: measured ~3.5 µs vs ~0.2 µs per call on Node 20 when properties
+  // are added afterwards (the spread leaves a slow-mode object).
+  const out: Record<string, unknown> = Object.assign({}, extra);
   if (typeof addr === 'string' && addr !== '') { if (isIp(addr)) out.ip = addr; else out.hostname = addr; }
   const p = typeof port === 'string' ? Number(port) : port;
   if (typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 65535) out.port = p;

@@ -47,6 +47,15 @@ export function createMetricsRegistry(getPipeline: () => Pipeline | null): clien
   counter('sluice_component_errors_total', 'Errors, by type (events sent to the errors output).', ['error_type'], (p, set) => {
     for (const s of p.stats()) for (const [t, v] of s.errors) set({ ...lbl(s), error_type: t }, v);
   });
+  counter('sluice_component_counter_total', 'Counters of a component\'s own (normalize: ocsf_mapped, ocsf_invalid, ocsf_unmapped, ocsf_new_fields, ocsf_new_event_types by pack).', ['counter', 'key'], (p, set) => {
+    for (const s of p.stats()) {
+      if (!s.counters) continue;
+      for (const [k, v] of Object.entries(s.counters())) {
+        const dot = k.indexOf('.');
+        set({ ...lbl(s), counter: dot < 0 ? k : k.slice(0, dot), key: dot < 0 ? '' : k.slice(dot + 1) }, v);
+      }
+    }
+  });
   gauge('sluice_component_queue_events', 'Events waiting in the component\'s input queue.', (p, set) => {
     for (const s of p.stats()) if (s.kind !== 'source') set(lbl(s), s.queueEvents);
   });
