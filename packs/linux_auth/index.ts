@@ -204,7 +204,14 @@ const pack: Pack = {
     const l = line(e, ctx);
     if (typeof l === 'string') return { ok: false, reason: l };
     const r = l.app === 'sshd' ? sshd(l) : l.app === 'sudo' ? sudo(l) : { ok: false as const, reason: `the linux_auth pack maps sshd and sudo messages, not ${JSON.stringify(l.app)}` };
-    if (r.ok) for (const ev of r.events) declareHostProfile(ev);
+    if (!r.ok) return r;
+    for (let i = 0; i < r.events.length; i++) {
+      declareHostProfile(r.events[i]!);
+      // Copied key by key into a fresh object: the spreads that assemble an event leave V8 a
+      // dictionary-mode object, on which derive + validate ran at 40k events/s instead of 300k
+      // (measured over this pack's samples with bench/normalize.bench.ts).
+      r.events[i] = compact(r.events[i]!) as OcsfEvent;
+    }
     return r;
   },
 };
