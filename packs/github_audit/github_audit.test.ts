@@ -1,19 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
 import pack from './index.js';
+import { single, packFiles, testContext } from '../test-kit.js';
 
-const dir = (d: string) => new URL(`../../../packs/github_audit/${d}/`, import.meta.url);
-const read = (d: string, f: string) => JSON.parse(readFileSync(new URL(f, dir(d)), 'utf8')) as Record<string, unknown>;
-const ctx = { productVersion: '0.1.0', now: Date.UTC(2024, 4, 14, 12) };
-const samples = readdirSync(dir('samples')).filter((f) => f.endsWith('.json')).sort();
+const { read, samples: sampleFiles } = packFiles('github_audit');
+const ctx = testContext(Date.UTC(2024, 4, 14, 12));
+const samples = sampleFiles();
 
-function mapOne(e: Record<string, unknown>): Record<string, unknown> {
-  const r = pack.map(e, ctx);
-  if (!r.ok) assert.fail(`expected the entry to map, got: ${r.reason}`);
-  assert.equal(r.events.length, 1);
-  return r.events[0]!;
-}
+const mapOne = (e: Record<string, unknown>) => single(pack.map(e, ctx), 'the entry');
 /** A minimal audit log entry; `over` replaces or adds fields. */
 function entry(action: string, over: Record<string, unknown> = {}): Record<string, unknown> {
   return { '@timestamp': 1715677424651, _document_id: 'doc-1', action, actor: 'octo-admin', actor_id: 51, org: 'example-org', org_id: 9, ...over };

@@ -1,18 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
 import pack from './index.js';
+import { events, packFiles, testContext } from '../test-kit.js';
 
-const dir = (d: string) => new URL(`../../../packs/k8s_audit/${d}/`, import.meta.url);
-const read = (d: string, f: string) => JSON.parse(readFileSync(new URL(f, dir(d)), 'utf8')) as Record<string, unknown>;
-const ctx = { productVersion: '0.1.0', now: Date.UTC(2024, 4, 14, 12) };
-const samples = readdirSync(dir('samples')).filter((f) => f.endsWith('.json')).sort();
+const { read, samples: sampleFiles } = packFiles('k8s_audit');
+const ctx = testContext(Date.UTC(2024, 4, 14, 12));
+const samples = sampleFiles();
 
-function mapAll(e: Record<string, unknown>) {
-  const r = pack.map(e, ctx);
-  if (!r.ok) assert.fail(`expected the event to map, got: ${r.reason}`);
-  return r.events;
-}
+const mapAll = (e: Record<string, unknown>) => events(pack.map(e, ctx), 'the event');
 /** A minimal audit Event; `over` replaces or adds fields. */
 function audit(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {

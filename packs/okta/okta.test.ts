@@ -1,19 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
 import pack from './index.js';
+import { single, packFiles, testContext } from '../test-kit.js';
 
-const dir = (d: string) => new URL(`../../../packs/okta/${d}/`, import.meta.url);
-const read = (d: string, f: string) => JSON.parse(readFileSync(new URL(f, dir(d)), 'utf8')) as Record<string, unknown>;
-const ctx = { productVersion: '0.1.0', now: Date.UTC(2024, 4, 14, 12) };
-const samples = readdirSync(dir('samples')).filter((f) => f.endsWith('.json')).sort();
+const { read, samples: sampleFiles } = packFiles('okta');
+const ctx = testContext(Date.UTC(2024, 4, 14, 12));
+const samples = sampleFiles();
 
-function mapOne(e: Record<string, unknown>): Record<string, unknown> {
-  const r = pack.map(e, ctx);
-  if (!r.ok) assert.fail(`expected the event to map, got: ${r.reason}`);
-  assert.equal(r.events.length, 1);
-  return r.events[0]!;
-}
+const mapOne = (e: Record<string, unknown>) => single(pack.map(e, ctx), 'the event');
 
 const ADMIN = { id: '00uadmin', type: 'User', alternateId: 'admin@example.com', displayName: 'Admin' };
 const ALICE = { id: '00ualice', type: 'User', alternateId: 'alice@example.com', displayName: 'Alice' };

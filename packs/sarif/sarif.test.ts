@@ -1,35 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
 import pack from './index.js';
-import type { MapResult, OcsfEvent } from '../../src/ocsf/pack.js';
-import { loadSchema } from '../../src/ocsf/schema.js';
-import { derive, validate } from '../../src/ocsf/validate.js';
+import type { OcsfEvent } from '../../src/ocsf/pack.js';
+import { assertValidOcsf, events, packFiles, reasonOf, testContext } from '../test-kit.js';
 
-const dir = new URL('../../../packs/sarif/', import.meta.url);
-const ctx = { productVersion: '0.1.0', now: Date.UTC(2024, 11, 10, 10, 0, 0) };
-const samples = readdirSync(new URL('samples/', dir)).filter((f) => f.endsWith('.json')).sort();
-
-function load(f: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(new URL(`samples/${f}`, dir), 'utf8')) as Record<string, unknown>;
-}
-function events(r: MapResult): OcsfEvent[] {
-  if (!r.ok) assert.fail(`expected a mapping, got: ${r.reason}`);
-  return r.events;
-}
-/** Derived as the normalize transform does, then checked against the shipped OCSF 1.8.0 schema. */
-function assertValid(evs: OcsfEvent[], label: string): void {
-  const schema = loadSchema();
-  for (const e of evs) {
-    const copy = structuredClone(e);
-    derive(schema, copy);
-    assert.deepEqual(validate(schema, copy, { missingRecommended: false }), [], `${label}: ${(copy.finding_info as { uid?: string }).uid}`);
-  }
-}
-function reason(r: MapResult): string {
-  if (r.ok) assert.fail('expected { ok: false }');
-  return r.reason;
-}
+const files = packFiles('sarif');
+const ctx = testContext(Date.UTC(2024, 11, 10, 10, 0, 0));
+const samples = files.samples();
+const load = (f: string) => files.read('samples', f);
+const assertValid = (evs: OcsfEvent[], label: string) => assertValidOcsf(evs, (e) => `${label}: ${(e.finding_info as { uid?: string }).uid}`);
+const reason = reasonOf;
 type Any = Record<string, any>;
 /** A one-run log; `rules` go to the driver. */
 function log(results: unknown[], rules: unknown[] = [], run: Record<string, unknown> = {}): Record<string, unknown> {
@@ -40,7 +20,7 @@ const at = (uri: string, startLine?: number) => ({ physicalLocation: { artifactL
 test('every sample maps to its reviewed expected output', () => {
   assert.ok(samples.length >= 3);
   for (const f of samples) {
-    const expected = JSON.parse(readFileSync(new URL(`expected/${f.replace(/\.sarif\.json$/, '.json')}`, dir), 'utf8')) as unknown;
+    const expected = files.read<unknown>('expected', f.replace(/\.sarif\.json$/, '.json'));
     assert.deepEqual(events(pack.map(load(f), ctx)), expected, f);
   }
 });
