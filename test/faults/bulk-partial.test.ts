@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sluiceAsync, tmp } from '../e2e/cli.js';
 import { BulkApi } from '../../src/components/sinks/elasticsearch/test-kit.js';
-import { booksFrom, deadLetters, numberedFile } from './support.js';
+import { booksFrom, deadLetters, numberedFile, pipelineYaml } from './support.js';
 
 test('bulk response with some items failed: 429 items retried alone, 400 items dead-lettered (local implementation of the Elasticsearch _bulk API)', async () => {
   const dir = tmp('sluice-fault-bulk-');
@@ -31,11 +31,7 @@ test('bulk response with some items failed: 429 items retried alone, 400 items d
   try {
     const dataDir = join(dir, 'data');
     const cfg = join(dir, 'p.yaml');
-    writeFileSync(cfg, `
-data_dir: ${dataDir}
-sources:
-  in: { type: file, include: [${input}], stop_at_eof: true, decoding: json, file_key: "" }
-sinks:
+    writeFileSync(cfg, pipelineYaml({ dataDir: dataDir, input, sinks: `
   es:
     type: elasticsearch
     inputs: [in]
@@ -45,7 +41,7 @@ sinks:
     retry: { attempts: 5, initial_backoff: 20ms, max_backoff: 100ms }
     batch: { max_events: 1000 }
     buffer: { type: disk }
-`);
+` }));
     const run = await sluiceAsync(['run', '-c', cfg]);
     assert.equal(run.code, 0, run.stderr);
     const stored = es.docs('events').map((d) => d.i as number);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, sluice, sluiceAsync, sluiceSync, tmp, waitFor } from '../e2e/cli.js';
-import { booksFrom, deadLetters, liveBooks, numberedFile, receiver, sleep } from './support.js';
+import { booksFrom, deadLetters, liveBooks, numberedFile, pipelineYaml, receiver, sleep } from './support.js';
 
 test('a disk-buffer segment corrupted between runs: Sluice starts, reports it, delivers the rest', async () => {
   const dir = tmp('sluice-fault-corrupt-');
@@ -20,12 +20,7 @@ test('a disk-buffer segment corrupted between runs: Sluice starts, reports it, d
     const port = await freePort();
     const dataDir = join(dir, 'data');
     const cfg = join(dir, 'p.yaml');
-    writeFileSync(cfg, `
-data_dir: ${dataDir}
-api: { address: 127.0.0.1:${port} }
-sources:
-  in: { type: file, include: [${input}], stop_at_eof: true, decoding: json, file_key: "" }
-sinks:
+    writeFileSync(cfg, pipelineYaml({ dataDir: dataDir, input, apiPort: port, sinks: `
   out:
     type: http
     inputs: [in]
@@ -33,7 +28,7 @@ sinks:
     retry: { attempts: 1000, initial_backoff: 100ms, max_backoff: 200ms }
     batch: { max_events: 1000 }
     buffer: { type: disk }
-`);
+` }));
     // Run 1: the destination is down, so everything the source reads waits in the disk buffer.
     rx.failWith = { status: 503, until: Infinity };
     const first = sluice(['run', '-c', cfg]);

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, sluice, tmp, waitFor } from '../e2e/cli.js';
-import { booksFrom, liveBooks, numberedFile, receiver, sleep } from './support.js';
+import { booksFrom, liveBooks, numberedFile, pipelineYaml, receiver, sleep } from './support.js';
 
 function mountTmpfs(dir: string, size: string): () => void {
   mkdirSync(dir, { recursive: true });
@@ -24,12 +24,7 @@ function mountTmpfs(dir: string, size: string): () => void {
 
 function config(dir: string, input: string, url: string, port: number, whenFull: string): string {
   const cfg = join(dir, 'p.yaml');
-  writeFileSync(cfg, `
-data_dir: ${join(dir, 'full', 'data')}
-api: { address: 127.0.0.1:${port} }
-sources:
-  in: { type: file, include: [${input}], stop_at_eof: true, decoding: json, file_key: "" }
-sinks:
+  writeFileSync(cfg, pipelineYaml({ dataDir: join(dir, 'full', 'data'), input, apiPort: port, sinks: `
   out:
     type: http
     inputs: [in]
@@ -38,7 +33,7 @@ sinks:
     circuit_breaker: { open_for: 500ms, max_open_for: 1s }
     batch: { max_events: 1000 }
     buffer: { type: disk, max_size: 1GiB, when_full: ${whenFull} }
-`);
+` }));
   return cfg;
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, sluice, sluiceAsync, tmp, waitFor } from '../e2e/cli.js';
-import { booksFrom, liveBooks, numberedFile, receiver, sleep } from './support.js';
+import { booksFrom, liveBooks, numberedFile, pipelineYaml, receiver, sleep } from './support.js';
 
 test('kill -9 mid-stream, then a restart: every line arrives (file source, disk-buffered http sink)', async (t) => {
   const dir = tmp('sluice-fault-kill-');
@@ -20,12 +20,7 @@ test('kill -9 mid-stream, then a restart: every line arrives (file source, disk-
   try {
     const port = await freePort();
     const cfg = join(dir, 'p.yaml');
-    writeFileSync(cfg, `
-data_dir: ${join(dir, 'data')}
-api: { address: 127.0.0.1:${port} }
-sources:
-  in: { type: file, include: [${input}], stop_at_eof: true, decoding: json, file_key: "" }
-sinks:
+    writeFileSync(cfg, pipelineYaml({ dataDir: join(dir, 'data'), input, apiPort: port, sinks: `
   out:
     type: http
     inputs: [in]
@@ -33,7 +28,7 @@ sinks:
     retry: { attempts: 50, initial_backoff: 50ms, max_backoff: 500ms }
     batch: { max_events: 500 }
     buffer: { type: disk, max_size: 256MiB }
-`);
+` }));
     const first = sluice(['run', '-c', cfg]);
     // Kill once every line is durable in the buffer and the file source has saved its checkpoint
     // (every second), with the slow receiver still mid-stream: what can come twice is then only

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sluiceAsync, tmp } from '../e2e/cli.js';
-import { booksFrom, deadLetters, receiver } from './support.js';
+import { booksFrom, deadLetters, pipelineYaml, receiver } from './support.js';
 
 test('invalid JSON, invalid UTF-8 and 10 MB lines are dead-lettered with their reason; the rest flows', async () => {
   const dir = tmp('sluice-fault-malformed-');
@@ -31,13 +31,9 @@ test('invalid JSON, invalid UTF-8 and 10 MB lines are dead-lettered with their r
   try {
     const dataDir = join(dir, 'data');
     const cfg = join(dir, 'p.yaml');
-    writeFileSync(cfg, `
-data_dir: ${dataDir}
-sources:
-  in: { type: file, include: [${input}], stop_at_eof: true, decoding: json, file_key: "" }
-sinks:
+    writeFileSync(cfg, pipelineYaml({ dataDir: dataDir, input, sinks: `
   out: { type: http, inputs: [in], uri: ${rx.url}, buffer: { type: disk } }
-`);
+` }));
     const run = await sluiceAsync(['run', '-c', cfg]);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(rx.distinct(), GOOD, 'every good line is delivered');

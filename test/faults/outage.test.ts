@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sluiceAsync, tmp } from '../e2e/cli.js';
-import { booksFrom, deadLetters, numberedFile, receiver } from './support.js';
+import { booksFrom, deadLetters, numberedFile, pipelineYaml, receiver } from './support.js';
 
 test('the receiver answers 500 for 30 s, then recovers: every event arrives once, none dead-lettered', async (t) => {
   const dir = tmp('sluice-fault-outage-');
@@ -20,11 +20,7 @@ test('the receiver answers 500 for 30 s, then recovers: every event arrives once
   try {
     const cfg = join(dir, 'p.yaml');
     const dataDir = join(dir, 'data');
-    writeFileSync(cfg, `
-data_dir: ${dataDir}
-sources:
-  in: { type: file, include: [${input}], stop_at_eof: true, decoding: json, file_key: "" }
-sinks:
+    writeFileSync(cfg, pipelineYaml({ dataDir: dataDir, input, sinks: `
   out:
     type: http
     inputs: [in]
@@ -33,7 +29,7 @@ sinks:
     circuit_breaker: { failure_threshold: 5, open_for: 2s, max_open_for: 8s }
     batch: { max_events: 1000 }
     buffer: { type: disk }
-`);
+` }));
     const start = Date.now();
     rx.failWith = { status: 500, until: start + outageMs };
     const run = await sluiceAsync(['run', '-c', cfg]);

@@ -102,5 +102,18 @@ export async function liveBooks(port: number, source = 'in'): Promise<Books | un
   } catch { return undefined; }
 }
 
+/**
+ * The pipeline every fault test runs: the numbered file read to its end by a `file` source `in`,
+ * into the sinks given (YAML under `sinks:`), optionally with the API on `apiPort`.
+ */
+export function pipelineYaml(o: { dataDir: string; input: string; apiPort?: number; sinks: string }): string {
+  return `
+data_dir: ${o.dataDir}
+${o.apiPort !== undefined ? `api: { address: 127.0.0.1:${o.apiPort} }\n` : ''}sources:
+  in: { type: file, include: [${o.input}], stop_at_eof: true, decoding: json, file_key: "" }
+sinks:
+${o.sinks.replace(/^\n/, '')}`;
+}
+
 /** Resolves after `ms`. */
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
