@@ -96,6 +96,10 @@ sinks: { o: { type: collect, inputs: [gen], name: "pre-\${NAME}-$\${NOT}" } }
   assert.equal(cfg.components.get('gen')!.config.count, 7);
   assert.equal(cfg.components.get('gen')!.config.batch, 2);
   assert.equal(cfg.components.get('o')!.config.name, 'pre-x-${NOT}');
+  // A string option keeps digits as written (a routing key or a PIN is not a number).
+  const digits = validateConfig(['b.yaml'], testRegistry, { env: { KEY: '0123' }, texts: new Map([['b.yaml',
+    'sources: { gen: { type: counter } }\nsinks: { o: { type: collect, inputs: [gen], name: "${KEY}" } }\n']]) });
+  assert.equal(digits.components.get('o')!.config.name, '0123');
   const ps = problems({ 'a.yaml': 'sources:\n  gen:\n    type: counter\n    count: ${MISSING}\n' });
   assert.match(ps[0]!.message, /environment variable MISSING is not set/);
   assert.equal(ps[0]!.position!.line, 4);

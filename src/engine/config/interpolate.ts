@@ -1,9 +1,10 @@
 /**
  * `${VAR}`, `${VAR:-default}` and `$${...}` (a literal `${...}`) in config strings. Interpolation
  * happens on parsed scalar values, not on raw text, so an environment value can never inject YAML
- * structure, and positions stay exact. A scalar that is entirely one `${...}` and resolves to a
- * number or boolean becomes that type (`count: ${N}`); one that resolves to an empty string
- * leaves the option unset (`count: ${N:-}`).
+ * structure, and positions stay exact. Values stay strings: the option's schema reads `"7"` as 7
+ * where it wants a number (`count: ${N}`), and a string option keeps `${ROUTING_KEY}` = `0123` as
+ * written, leading zero and all. A scalar that is entirely one `${...}` and resolves to an empty
+ * string leaves the option unset (`count: ${N:-}`).
  */
 import type { Path } from '../../core/schema.js';
 
@@ -37,11 +38,7 @@ function interpolateString(text: string, env: NodeJS.ProcessEnv, path: Path, iss
     issues.push({ path, message: `environment variable ${varName} is not set`, hint: `export ${varName}=... before starting, or give a default: \${${varName}:-value}` });
     return '';
   });
-  if (whole) {
-    // `count: ${N:-}` with N unset means the option is not set at all.
-    if (out === '') return undefined;
-    if (/^-?\d+(\.\d+)?$/.test(out)) return Number(out);
-    if (out === 'true' || out === 'false') return out === 'true';
-  }
+  // `count: ${N:-}` with N unset means the option is not set at all.
+  if (whole && out === '') return undefined;
   return out;
 }
