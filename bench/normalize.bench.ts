@@ -3,8 +3,9 @@
  * pipeline's `normalize` transform cost without the rest of the pipeline. Inputs are each pack's
  * own samples, read as `sluice ocsf map` reads them (syslog lines pre-parsed into syslog fields
  * for linux_auth, since events reach normalize from `parse`), cycled to N events.
- *   npm run bench:normalize [-- --events N]
- * Target: >= 150,000 events/s for aws_cloudtrail and linux_auth.
+ *   npm run bench:normalize [-- --events N] [-- --pack name[,name]]
+ * Target: >= 150,000 events/s for aws_cloudtrail and linux_auth, counted in source events (CloudTrail
+ * records, sshd lines), which is the OCSF events/s column: each becomes one OCSF event.
  *
  * Events are cloned in batches of 1,000 before the clock starts for that batch (a pack must not
  * change its input, but derive changes its output, and a streaming pipeline's events die young);
@@ -19,6 +20,7 @@ import { packs } from '../src/ocsf/packs.js';
 
 const arg = (name: string, def: number) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : def; };
 const N = arg('events', 300_000);
+const only = (() => { const i = process.argv.indexOf('--pack'); return i > 0 ? new Set(process.argv[i + 1]!.split(',')) : null; })();
 const BATCH = 1000;
 const root = new URL('../../packs/', import.meta.url);
 
@@ -41,6 +43,7 @@ function inputsOf(pack: string): Event[] {
 
 const rows: { pack: string; inputs: number; events_per_s: number; ocsf_per_s: number; cpu_events_per_s: number }[] = [];
 for (const p of packs) {
+  if (only && !only.has(p.name)) continue;
   const samples = inputsOf(p.name);
   const n = new Normalizer({ pack: p.name, productVersion: '0.1.0' });
   // Which samples normalize cleanly: a benchmark of the success path.
@@ -67,5 +70,7 @@ console.log('| pack | distinct sample inputs | input events/s | OCSF events/s | 
 console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const r of rows) console.log(`| ${r.pack} | ${r.inputs} | ${r.events_per_s.toLocaleString('en')} | ${r.ocsf_per_s.toLocaleString('en')} | ${r.cpu_events_per_s.toLocaleString('en')} |`);
 const need = rows.filter((r) => r.pack === 'aws_cloudtrail' || r.pack === 'linux_auth');
-console.log(`\ntarget >= 150,000 input events/s: ${need.map((r) => `${r.pack} ${r.events_per_s.toLocaleString('en')} (${r.events_per_s >= 150_000 ? 'met' : 'NOT met'})`).join(', ')}`);
+// The target counts source events: a CloudTrail event is one record (a {"Records": [...]} file is
+// one input holding several), an sshd event one line; each becomes one OCSF event.
+console.log(`\ntarget >= 150,000 source events/s: ${need.map((r) => `${r.pack} ${r.ocsf_per_s.toLocaleString('en')} (${r.ocsf_per_s >= 150_000 ? 'met' : 'NOT met'})`).join(', ')}`);
 console.log('\n' + JSON.stringify(rows));

@@ -9,7 +9,7 @@
  */
 import type { Event } from '../../src/core/event.js';
 import type { MapContext, MapResult, OcsfEvent, Pack } from '../../src/ocsf/pack.js';
-import { isIp, metadata, toTime, unmapped } from '../../src/ocsf/map-kit.js';
+import { isIp, OCSF_VERSION, toTime, unmapped } from '../../src/ocsf/map-kit.js';
 
 type Rec = Record<string, unknown>;
 
@@ -102,38 +102,40 @@ const isObj = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !
 
 /** The identity that made the call, as OCSF `user` (undefined when it names nobody). */
 function user(id: Rec): Rec | undefined {
-  const u: Rec = {};
+  const arn = str(id.arn);
+  const principal = str(id.principalId);
+  const name = str(id.userName);
+  const account = str(id.accountId);
+  if (arn === undefined && name === undefined && account === undefined && principal === undefined) return undefined;
   const type = str(id.type);
-  if (type !== undefined) {
-    const t = USER_TYPES.get(type);
-    if (t !== undefined) u.type_id = t;
-    else { u.type_id = 99; u.type = type; }
-  }
-  const arn = str(id.arn); if (arn !== undefined) u.uid = arn;
-  const principal = str(id.principalId); if (principal !== undefined) u.uid_alt = principal;
-  const name = str(id.userName); if (name !== undefined) u.name = name;
-  const key = str(id.accessKeyId); if (key !== undefined) u.programmatic_credentials = [{ uid: key, type: 'AWS Access Key' }];
-  const account = str(id.accountId); if (account !== undefined) u.account = { uid: account, type_id: 10 };
-  return arn !== undefined || name !== undefined || account !== undefined || principal !== undefined ? u : undefined;
+  const typeId = type === undefined ? undefined : USER_TYPES.get(type) ?? 99;
+  const key = str(id.accessKeyId);
+  return {
+    type_id: typeId,
+    type: typeId === 99 ? type : undefined,
+    uid: arn,
+    uid_alt: principal,
+    name,
+    programmatic_credentials: key !== undefined ? [{ uid: key, type: 'AWS Access Key' }] : undefined,
+    account: account !== undefined ? { uid: account, type_id: 10 } : undefined,
+  };
 }
 
 /** The temporary-credential session the call was made with (assumed roles, federation, console). */
 function session(id: Rec): Rec | undefined {
   const sc = id.sessionContext;
   if (!isObj(sc)) return undefined;
-  const s: Rec = {};
   const attrs = sc.attributes;
+  let created: number | null = null;
+  let mfa: boolean | undefined;
   if (isObj(attrs)) {
-    const created = toTime(attrs.creationDate);
-    if (created !== null) s.created_time = created;
-    const mfa = attrs.mfaAuthenticated;
-    if (mfa === 'true' || mfa === true) s.is_mfa = true;
-    else if (mfa === 'false' || mfa === false) s.is_mfa = false;
+    created = toTime(attrs.creationDate);
+    const m = attrs.mfaAuthenticated;
+    mfa = m === 'true' || m === true ? true : m === 'false' || m === false ? false : undefined;
   }
-  const issuer = sc.sessionIssuer;
-  if (isObj(issuer)) { const a = str(issuer.arn); if (a !== undefined) s.issuer = a; }
-  for (const _ in s) return s;
-  return undefined;
+  const issuer = isObj(sc.sessionIssuer) ? str(sc.sessionIssuer.arn) : undefined;
+  if (created === null && mfa === undefined && issuer === undefined) return undefined;
+  return { created_time: created ?? undefined, is_mfa: mfa, issuer };
 }
 
 function idp(id: Rec): Rec | undefined {
@@ -145,30 +147,31 @@ function idp(id: Rec): Rec | undefined {
 
 /** sourceIPAddress is an address, or the name of the AWS service that called on the user's behalf. */
 function srcEndpoint(r: Rec): Rec | undefined {
-  const ep: Rec = {};
   const src = str(r.sourceIPAddress);
-  if (src !== undefined) { if (isIp(src)) ep.ip = src; else ep.svc_name = src; }
   const vpce = str(r.vpcEndpointId);
-  if (vpce !== undefined) ep.uid = vpce;
-  return src !== undefined || vpce !== undefined ? ep : undefined;
+  if (src === undefined && vpce === undefined) return undefined;
+  const ip = src !== undefined && isIp(src);
+  return { ip: ip ? src : undefined, svc_name: ip ? undefined : src, uid: vpce };
 }
 
 function cloud(r: Rec): Rec {
-  const c: Rec = { provider: 'AWS' };
-  const region = str(r.awsRegion); if (region !== undefined) c.region = region;
-  const account = str(r.recipientAccountId); if (account !== undefined) c.account = { uid: account, type_id: 10 };
-  return c;
+  const account = str(r.recipientAccountId);
+  return { provider: 'AWS', region: str(r.awsRegion), account: account !== undefined ? { uid: account, type_id: 10 } : undefined };
 }
 
 function meta(r: Rec): Rec {
-  const extra: Rec = { profiles: ['cloud'] };
   const id = str(r.eventID);
-  // One record is one OCSF event, so the record's id also identifies the OCSF event (re-mapping gives the same uid).
-  if (id !== undefined) { extra.uid = id; extra.original_event_uid = id; }
-  const v = str(r.eventVersion); if (v !== undefined) extra.log_version = v;
-  const cat = str(r.eventCategory); if (cat !== undefined) extra.type = cat;
-  const shared = str(r.sharedEventID); if (shared !== undefined) extra.correlation_uid = shared;
-  return metadata(PRODUCT, extra);
+  return {
+    version: OCSF_VERSION,
+    product: PRODUCT,
+    profiles: ['cloud'],
+    // One record is one OCSF event, so the record's id also identifies the OCSF event (re-mapping gives the same uid).
+    uid: id,
+    original_event_uid: id,
+    log_version: str(r.eventVersion),
+    type: str(r.eventCategory),
+    correlation_uid: str(r.sharedEventID),
+  };
 }
 
 /** resources[] -> OCSF resources; `all` is false when an entry could not be mapped whole (it then stays in unmapped). */
@@ -221,94 +224,83 @@ function mapRecord(r: Rec, where: string): OcsfEvent | string {
 
   if (eventType === 'AwsConsoleSignIn' && LOGON_EVENTS.has(name)) {
     if (u === undefined) return `${where}${name} has no userIdentity naming the user who signed in`;
-    const out: OcsfEvent = { class_uid: CLASS_AUTH, activity_id: 1, severity_id: 1, time };
     const resp = r.responseElements;
     const result = isObj(resp) ? resp[name] : undefined;
-    if (result === 'Success') { out.status_id = 1; flags |= F_RESPONSE; }
-    else if (result === 'Failure') { out.status_id = 2; flags |= F_RESPONSE; }
-    else out.status_id = 0;
-    if (errorCode !== undefined) out.status_code = errorCode;
-    if (errorMessage !== undefined) out.status_detail = errorMessage;
+    const statusId = result === 'Success' ? 1 : result === 'Failure' ? 2 : 0;
+    if (statusId !== 0) flags |= F_RESPONSE;
     const aed = r.additionalEventData;
-    const mfa = isObj(aed) ? aed.MFAUsed : undefined;
-    if (mfa === 'Yes') { out.is_mfa = true; flags |= F_MFA; } else if (mfa === 'No') { out.is_mfa = false; flags |= F_MFA; }
-    out.is_remote = true; // the AWS console is only reached over the network
-    out.user = u;
-    if (s !== undefined) out.session = s;
+    const mfaUsed = isObj(aed) ? aed.MFAUsed : undefined;
+    const mfa = mfaUsed === 'Yes' ? true : mfaUsed === 'No' ? false : undefined;
+    if (mfa !== undefined) flags |= F_MFA;
     // A federated sign-in names its identity provider, which OCSF keeps on the actor (here the user).
     const p = id && idp(id);
     const invoked = id && str(id.invokedBy);
-    if (p !== undefined || invoked !== undefined) {
-      const actor: Rec = { user: u };
-      if (invoked !== undefined) actor.app_name = invoked;
-      if (p !== undefined) actor.idp = p;
-      out.actor = actor;
-    }
-    out.service = { name: source };
-    out.api = api(r, name, requestID, params, errorCode, errorMessage, false);
-    out.src_endpoint = src;
-    if (userAgent !== undefined) out.http_request = { user_agent: userAgent };
-    out.cloud = cloud(r);
-    out.metadata = meta(r);
-    const rest = unmapped(r, AUTH_USED.get(name)![flags]!);
-    if (rest !== undefined) out.unmapped = rest;
-    return out;
+    return {
+      class_uid: CLASS_AUTH,
+      activity_id: 1,
+      severity_id: 1,
+      time,
+      status_id: statusId,
+      status_code: errorCode,
+      status_detail: errorMessage,
+      is_mfa: mfa,
+      is_remote: true, // the AWS console is only reached over the network
+      user: u,
+      session: s,
+      actor: p !== undefined || invoked !== undefined ? { user: u, app_name: invoked, idp: p } : undefined,
+      service: { name: source },
+      api: api(r, name, requestID, params, errorCode, errorMessage, false),
+      src_endpoint: src,
+      http_request: userAgent !== undefined ? { user_agent: userAgent } : undefined,
+      cloud: cloud(r),
+      metadata: meta(r),
+      unmapped: unmapped(r, AUTH_USED.get(name)![flags]!),
+    };
   }
 
-  const actor: Rec = {};
-  if (u !== undefined) actor.user = u;
-  if (s !== undefined) actor.session = s;
   const invoked = id && str(id.invokedBy);
-  if (invoked !== undefined) actor.app_name = invoked;
   if (u === undefined && s === undefined && invoked === undefined) {
     return `${where}userIdentity names no caller (no arn, principalId, accountId, userName or invokedBy); OCSF API Activity needs an actor`;
   }
-  const p = id && idp(id);
-  if (p !== undefined) actor.idp = p;
-
   let status = errorCode !== undefined ? 2 : 1;
   // Sign-in events other than logons report their outcome in responseElements.<eventName>.
   if (eventType === 'AwsConsoleSignIn' && isObj(r.responseElements) && r.responseElements[name] === 'Failure') status = 2;
-  const out: OcsfEvent = { class_uid: CLASS_API, activity_id: apiActivity(name, r.readOnly), severity_id: 1, time, status_id: status };
-  if (errorCode !== undefined) out.status_code = errorCode;
-  if (errorMessage !== undefined) out.status_detail = errorMessage;
-  out.actor = actor;
   flags |= F_RESPONSE;
-  out.api = api(r, name, requestID, params, errorCode, errorMessage, true);
-  out.src_endpoint = src;
-  if (userAgent !== undefined) out.http_request = { user_agent: userAgent };
-  out.cloud = cloud(r);
   const res = resources(r.resources);
-  if (res !== undefined) {
-    if (res.out.length) out.resources = res.out;
-    if (res.all) flags |= F_RESOURCES;
-  }
-  out.metadata = meta(r);
-  const rest = unmapped(r, API_USED[flags]!);
-  if (rest !== undefined) out.unmapped = rest;
-  return out;
+  if (res !== undefined && res.all) flags |= F_RESOURCES;
+  return {
+    class_uid: CLASS_API,
+    activity_id: apiActivity(name, r.readOnly),
+    severity_id: 1,
+    time,
+    status_id: status,
+    status_code: errorCode,
+    status_detail: errorMessage,
+    actor: { user: u, session: s, app_name: invoked, idp: id && idp(id) },
+    api: api(r, name, requestID, params, errorCode, errorMessage, true),
+    src_endpoint: src,
+    http_request: userAgent !== undefined ? { user_agent: userAgent } : undefined,
+    cloud: cloud(r),
+    resources: res !== undefined && res.out.length ? res.out : undefined,
+    metadata: meta(r),
+    unmapped: unmapped(r, API_USED[flags]!),
+  };
 }
 
 /** `api`; `response` says whether responseElements goes to api.response.data (sign-ins read it as their status instead). */
 function api(r: Rec, name: string, requestID: string | undefined, params: unknown, errorCode: string | undefined, errorMessage: string | undefined, response: boolean): Rec {
-  const a: Rec = { operation: name, service: { name: r.eventSource } }; // eventSource was checked by mapRecord
-  const version = str(r.apiVersion); if (version !== undefined) a.version = version;
-  if (requestID !== undefined) {
-    const req: Rec = { uid: requestID };
-    if (params !== null && params !== undefined) req.data = params;
-    a.request = req;
-  }
   const resp = response ? r.responseElements : undefined;
-  if (errorCode !== undefined || errorMessage !== undefined || (resp !== null && resp !== undefined)) {
-    const out: Rec = {};
-    if (errorCode !== undefined) out.error = errorCode;
-    if (errorMessage !== undefined) out.error_message = errorMessage;
-    if (resp !== null && resp !== undefined) out.data = resp;
-    a.response = out;
-  }
-  return a;
+  const hasResp = resp !== null && resp !== undefined;
+  return {
+    operation: name,
+    service: { name: r.eventSource }, // eventSource was checked by mapRecord
+    version: str(r.apiVersion),
+    request: requestID !== undefined ? { uid: requestID, data: params !== null && params !== undefined ? params : undefined } : undefined,
+    response: errorCode !== undefined || errorMessage !== undefined || hasResp
+      ? { error: errorCode, error_message: errorMessage, data: hasResp ? resp : undefined }
+      : undefined,
+  };
 }
-
 /** A CloudTrail record: an AWS service endpoint as its source, and an event name. */
 function isRecord(e: Rec): boolean {
   const src = e.eventSource;

@@ -95,3 +95,11 @@ test('bad input returns { ok: false } with a precise reason and never throws', (
     assert.doesNotThrow(() => pack.map(entry('personal_access_token.access_granted', junk), ctx));
   }
 });
+
+test('`at_sign_timestamp` (how data lakes export @timestamp) is the time', () => {
+  const e = { action: 'repo.create', actor: 'octocat', at_sign_timestamp: '2023-01-31 18:58:27.638', org: 'acme', repo: 'acme/x' };
+  assert.ok(pack.detect(e));
+  const ev = mapOne(e);
+  assert.equal(ev.time, Date.parse('2023-01-31T18:58:27.638Z'));
+  assert.equal((ev.unmapped as Record<string, unknown> | undefined)?.at_sign_timestamp, undefined);
+});

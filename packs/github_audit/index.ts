@@ -337,11 +337,16 @@ const pack: Pack = {
   detect(e: Event): boolean {
     const action = e.action;
     if (typeof action !== 'string' || !action.includes('.')) return false;
-    return typeof e['@timestamp'] === 'number' || typeof e._document_id === 'string'
+    return typeof e['@timestamp'] === 'number' || typeof e._document_id === 'string' || e.at_sign_timestamp !== undefined
       || (typeof e.created_at === 'number' && typeof e.actor === 'string');
   },
 
   map(e: Event, _ctx: MapContext): MapResult {
+    // Data lakes that cannot name a column `@timestamp` (Panther) export it as `at_sign_timestamp`.
+    if (e['@timestamp'] === undefined && e.at_sign_timestamp !== undefined) {
+      const { at_sign_timestamp: ts, ...rest } = e;
+      return mapEntry({ '@timestamp': ts, ...rest });
+    }
     return mapEntry(e);
   },
 };

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import pack from './index.js';
+import { asJson } from '../test-kit.js';
 
 const sample = (f: string) => new URL(`../../../packs/linux_auth/samples/${f}`, import.meta.url);
 const expected = (f: string) => JSON.parse(readFileSync(new URL(`../../../packs/linux_auth/expected/${f}`, import.meta.url), 'utf8')) as unknown[];
@@ -9,7 +10,7 @@ const ctx = { productVersion: '0.1.0', now: Date.UTC(2026, 10, 23) };
 const lines = readFileSync(sample('auth.log'), 'utf8').split('\n').filter(Boolean);
 
 test('raw auth.log lines map to the reviewed OCSF events', () => {
-  assert.deepEqual(lines.map((l) => pack.map({ message: l }, ctx)), expected('auth.json'));
+  assert.deepEqual(asJson(lines.map((l) => pack.map({ message: l }, ctx))), expected('auth.json'));
 });
 
 test('events already parsed by `parse` (format: syslog) map the same as raw lines', () => {
@@ -20,7 +21,7 @@ test('events already parsed by `parse` (format: syslog) map the same as raw line
   assert.deepEqual([ev.class_uid, ev.activity_id, ev.status_id, ev.time], [3002, 1, 2, Date.parse('2026-11-23T10:02:19Z')]);
   assert.deepEqual(ev.user, { name: 'root' });
   assert.deepEqual(ev.src_endpoint, { ip: '203.0.113.77', port: 40024 });
-  assert.deepEqual(ev.unmapped, { facility: 'auth', severity: 'info' }, 'syslog fields without an OCSF place are kept');
+  assert.deepEqual(asJson(ev.unmapped), { facility: 'auth', severity: 'info' }, 'syslog fields without an OCSF place are kept');
 });
 
 test('detect: sshd and sudo events and raw lines yes; other programs and other shapes no', () => {

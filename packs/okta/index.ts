@@ -408,6 +408,30 @@ function privilegeList(e: Rec): string[] | undefined {
   return list.length ? list : undefined;
 }
 
+/**
+ * Okta's top-level names, lower-cased: how they come out of data lakes with case-insensitive
+ * columns (Panther, Snowflake exports). Nested objects keep Okta's camelCase there.
+ */
+const LOWER_CASED: ReadonlyMap<string, string> = new Map(
+  ['eventType', 'legacyEventType', 'displayMessage', 'authenticationContext', 'securityContext', 'debugContext']
+    .map((k) => [k.toLowerCase(), k]),
+);
+
+/** A shallow copy with Okta's own top-level names (the input is not changed). */
+function camelCased(e: Event): Event {
+  const out: Event = {};
+  for (const k in e) {
+    if (!Object.hasOwn(e, k)) continue;
+    const name = LOWER_CASED.get(k);
+    // A name present in both spellings keeps Okta's; the other stays, and ends in `unmapped`.
+    const key = name !== undefined && !Object.hasOwn(e, name) ? name : k;
+    // An own `__proto__` key (JSON.parse makes one) must stay data, not set the prototype.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: e[k], enumerable: true, writable: true, configurable: true });
+    else out[key] = e[k];
+  }
+  return out;
+}
+
 const pack: Pack = {
   name: 'okta',
   title: 'Okta System Log',
@@ -422,10 +446,11 @@ const pack: Pack = {
 
   detect(e: Event): boolean {
     // A LogEvent: a uuid, a published time and a dotted eventType, with an actor object.
-    return typeof e.eventType === 'string' && typeof e.published === 'string' && typeof e.uuid === 'string' && isObj(e.actor);
+    return (typeof e.eventType === 'string' || typeof e.eventtype === 'string') && typeof e.published === 'string' && typeof e.uuid === 'string' && isObj(e.actor);
   },
 
   map(e: Event, _ctx: MapContext): MapResult {
+    if (typeof e.eventType !== 'string' && typeof e.eventtype === 'string') e = camelCased(e);
     if (typeof e.eventType !== 'string' || !('published' in e)) {
       return fail('not an Okta System Log event (needs eventType and published)');
     }

@@ -119,3 +119,12 @@ test('bad input returns { ok: false } with a precise reason and never throws', (
     assert.doesNotThrow(() => pack.map(logEvent('user.account.privilege.grant', junk), ctx));
   }
 });
+
+test('top-level names lower-cased by a data lake export (eventtype, displaymessage...) map like Okta\'s own', () => {
+  const f = samples[0]!;
+  const own = read('samples', f);
+  const lowered: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(own)) lowered[/^(eventType|legacyEventType|displayMessage|authenticationContext|securityContext|debugContext)$/.test(k) ? k.toLowerCase() : k] = v;
+  assert.ok(pack.detect(lowered));
+  assert.deepEqual(pack.map(lowered, ctx), pack.map(own, ctx));
+});

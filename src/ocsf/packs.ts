@@ -4,11 +4,13 @@
  * line formats last.
  */
 import awsCloudtrail from '../../packs/aws_cloudtrail/index.js';
+import falco from '../../packs/falco/index.js';
 import githubAudit from '../../packs/github_audit/index.js';
 import k8sAudit from '../../packs/k8s_audit/index.js';
 import linuxAuth from '../../packs/linux_auth/index.js';
 import okta from '../../packs/okta/index.js';
 import sarif from '../../packs/sarif/index.js';
+import suricata from '../../packs/suricata/index.js';
 import trivy from '../../packs/trivy/index.js';
 import webAccess from '../../packs/web_access/index.js';
 import windows from '../../packs/windows/index.js';
@@ -17,7 +19,7 @@ import type { Pack } from './pack.js';
 
 export const packs: readonly Pack[] = [
   awsCloudtrail, okta, githubAudit, k8sAudit, trivy, sarif, zeek, windows,
-  linuxAuth, webAccess,
+  suricata, falco, linuxAuth, webAccess,
 ];
 
 export function packNamed(name: string): Pack | undefined {
