@@ -141,3 +141,29 @@ test('__proto__ in parsed input stays data and never changes a prototype', async
   assert.equal(Object.getPrototypeOf(k.main[0]!), Object.prototype);
   assert.equal(Object.getOwnPropertyDescriptor(k.main[0]!, '__proto__')?.value, 'x');
 });
+
+test('zeek: each file\'s #fields/#types header types its own lines, interleaved; headers are consumed; a line before any header is an error', async () => {
+  const header = (path: string, fields: string[], types: string[]) => [
+    '#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', `#path\t${path}`,
+    `#fields\t${fields.join('\t')}`, `#types\t${types.join('\t')}`,
+  ];
+  const conn = header('conn', ['ts', 'uid', 'id.orig_h', 'id.orig_p', 'proto', 'duration'], ['time', 'string', 'addr', 'port', 'enum', 'interval']);
+  const dns = header('dns', ['ts', 'uid', 'query', 'answers'], ['time', 'string', 'string', 'vector[string]']);
+  const lines: { message: string; file: string }[] = [];
+  const n = Math.max(conn.length, dns.length);
+  for (let i = 0; i < n; i++) {
+    if (conn[i]) lines.push({ message: conn[i]!, file: '/zeek/conn.log' });
+    if (dns[i]) lines.push({ message: dns[i]!, file: '/zeek/dns.log' });
+  }
+  lines.push({ message: '1795428000.5\tC1\t192.0.2.10\t51000\ttcp\t-', file: '/zeek/conn.log' });
+  lines.push({ message: '1795428001.25\tC2\texample.com\t192.0.2.1,192.0.2.2', file: '/zeek/dns.log' });
+  lines.push({ message: '1795428002\tC3\t192.0.2.11\t51001\tudp\t0.5', file: '/zeek/other.log' });
+  const r = await run({ format: 'zeek' }, lines);
+  assert.equal(r.discarded, conn.length + dns.length, 'header lines are consumed');
+  assert.deepEqual(r.main.map((e) => { const { message: _m, ...rest } = e; return rest; }), [
+    { ts: 1795428000.5, uid: 'C1', 'id.orig_h': '192.0.2.10', 'id.orig_p': 51000, proto: 'tcp', _path: 'conn', file: '/zeek/conn.log' },
+    { ts: 1795428001.25, uid: 'C2', query: 'example.com', answers: ['192.0.2.1', '192.0.2.2'], _path: 'dns', file: '/zeek/dns.log' },
+  ]);
+  assert.equal(r.errors.length, 1);
+  assert.match(r.errors[0]!.reason, /^invalid Zeek log line in \/zeek\/other\.log: line 1: /);
+});

@@ -9,11 +9,12 @@ import type { Event } from '../../../core/event.js';
 import { compileCsv } from '../../../formats/csv.js';
 import { compileKv } from '../../../formats/kv.js';
 import { parseSyslog } from '../../../formats/syslog.js';
+import { ZeekTsvReader } from '../../../formats/zeek.js';
 import { compileFieldPath, FieldPathError, type FieldPath } from '../../_shared/field-path.js';
 import { converter, describeValue, INVALID, type TypeName } from './convert.js';
 import { describeJsonError } from './json-error.js';
 
-export type Format = 'json' | 'syslog' | 'kv' | 'csv' | 'regex';
+export type Format = 'json' | 'syslog' | 'kv' | 'csv' | 'regex' | 'zeek';
 
 export interface ParseOptions {
   field: string;
@@ -24,11 +25,13 @@ export interface ParseOptions {
   csv?: { columns: string[]; delimiter: string };
   regex?: { pattern: string };
   syslog?: { timezone: 'local' | 'utc' };
+  zeek?: { file_field: string; max_files: number };
   types?: Record<string, TypeName>;
 }
 
 type Result = { ok: true; value: unknown } | { ok: false; error: string };
-type Parser = (text: string) => Result;
+/** `value: null`: the text was consumed without making an event (a Zeek header line). */
+type Parser = (text: string, e: Event) => Result | { ok: true; value: null };
 type Obj = Record<string, unknown>;
 
 const CODE = 'parse_failed';
@@ -52,9 +55,10 @@ export function buildParse(cfg: ParseOptions): TransformRuntime {
         const e = events[i]!;
         const raw = source.get(e);
         if (typeof raw !== 'string') { out.error(e, notText(sourceName, raw), CODE); continue; }
-        const r = parse(raw);
+        const r = parse(raw, e);
         if (!r.ok) { out.error(e, r.error, CODE); continue; }
         const v = r.value;
+        if (v === null && cfg.format === 'zeek') { out.discard(1, 'zeek header'); continue; }
         if (target === null && !isObject(v)) { out.error(e, notObject(v), CODE); continue; }
         if (convert !== null && isObject(v)) {
           const bad = convert(v);
@@ -101,15 +105,39 @@ function jsonIntoRoot(key: string, drop: boolean, convert: ((v: Obj) => string |
   };
 }
 
+/**
+ * Zeek TSV: one header state per file (a Map in least-recently-used order, bounded), since lines
+ * of several files interleave in one stream and each file's header types its own lines.
+ */
+function zeekParser(fileField: string, maxFiles: number): Parser {
+  const fileOf = fileField === '' ? null : compileFieldPath(fileField);
+  const readers = new Map<string, ZeekTsvReader>();
+  return (text, e) => {
+    const f = fileOf === null ? '' : fileOf.get(e);
+    const key = typeof f === 'string' ? f : '';
+    let r = readers.get(key);
+    if (r === undefined) {
+      if (readers.size >= maxFiles) readers.delete(readers.keys().next().value!);
+      r = new ZeekTsvReader();
+    } else readers.delete(key);
+    readers.set(key, r);
+    const res = r.line(text);
+    if (!res.ok) return { ok: false, error: `invalid Zeek log line${key ? ` in ${key}` : ''}: ${res.reason}` };
+    return { ok: true, value: res.event };
+  };
+}
+
 function mergeOriginal(p: Obj, e: Event): Obj {
   for (const k in e) if (!Object.hasOwn(p, k)) setOwn(p, k, e[k]);
   return p;
 }
 
 function compileParser(cfg: ParseOptions): Parser {
-  const misplaced = (['kv', 'csv', 'regex', 'syslog'] as const).find((f) => f !== cfg.format && cfg[f] !== undefined);
+  const misplaced = (['kv', 'csv', 'regex', 'syslog', 'zeek'] as const).find((f) => f !== cfg.format && cfg[f] !== undefined);
   if (misplaced) throw new ComponentConfigError(`\`${misplaced}\` options apply only to \`format: ${misplaced}\` (format is ${cfg.format})`, [misplaced], `remove \`${misplaced}\` or set \`format: ${misplaced}\``);
   switch (cfg.format) {
+    case 'zeek':
+      return zeekParser(cfg.zeek?.file_field ?? 'file', cfg.zeek?.max_files ?? 1024);
     case 'json':
       return (text) => {
         try { return { ok: true, value: JSON.parse(text) }; } catch (err) { return { ok: false, error: describeJsonError(text, (err as Error).message) }; }
