@@ -25,6 +25,7 @@ const configs: Record<string, Record<string, unknown>[]> = {
   'source/stdin': [{}],
   'source/syslog': [{ mode: 'udp', address: '127.0.0.1:0' }, { mode: 'tcp', address: '127.0.0.1:0' }],
   'transform/dedupe': [{ fields: ['message'] }],
+  'transform/detect': [{ rules: ['rules/**/*.yml'] }],
   'transform/filter': [{ condition: '.level == "error"' }],
   'transform/normalize': [{}, { pack: 'linux_auth', validate: 'warn' }],
   'transform/parse': [{ format: 'json' }, { format: 'regex', regex: { pattern: '(?P<word>\\w+)' } }],
@@ -35,8 +36,12 @@ const configs: Record<string, Record<string, unknown>[]> = {
   'sink/blackhole': [{ print_interval: '1s' }],
   'sink/console': [{}],
   'sink/elasticsearch': [{ endpoint: 'https://127.0.0.1:9', index: 'logs-{{ .host }}-%Y.%m.%d', id_field: 'event_id', auth: { strategy: 'api_key', api_key: 'secret' }, tls: { ca_file: 'ca.pem' }, compression: 'gzip' }],
+  'sink/email': [{ host: '127.0.0.1', port: 9, from: 'sluice@example.com', to: ['soc@example.com'], auth: { user: 'u', password: 'p' }, tls: { ca_file: 'ca.pem' }, digest: true }],
   'sink/file': [{ path: './out/%Y-%m-%d/{{ .host }}.ndjson', max_file_age: '1h', fsync: true }],
   'sink/http': [{ uri: 'https://127.0.0.1:9/ingest', tls: { ca_file: 'ca.pem' } }],
+  'sink/pagerduty': [{ routing_key: '0123456789abcdef0123456789abcdef', url: 'https://127.0.0.1:9/v2/enqueue', action_field: 'status', links: [{ href: 'https://x/{{ .id }}' }], tls: { ca_file: 'ca.pem' } }],
+  'sink/slack': [{ webhook_url: 'https://127.0.0.1:9/services/T/B/x', max_per_minute: 10, tls: { ca_file: 'ca.pem' } }],
+  'sink/webhook': [{ uri: 'https://127.0.0.1:9/hook', encoding: 'json_array', signature: { secret: 's' }, tls: { ca_file: 'ca.pem' } }],
 };
 
 /** Resources that mean a socket, timer, file operation or child process was started. */

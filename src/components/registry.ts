@@ -12,6 +12,7 @@ import stdin from './sources/stdin/index.js';
 import syslog from './sources/syslog/index.js';
 
 import dedupe from './transforms/dedupe/index.js';
+import detect from './transforms/detect/index.js';
 import filter from './transforms/filter/index.js';
 import normalize from './transforms/normalize/index.js';
 import parse from './transforms/parse/index.js';
@@ -25,11 +26,15 @@ import console from './sinks/console/index.js';
 import elasticsearch from './sinks/elasticsearch/index.js';
 import fileSink from './sinks/file/index.js';
 import http from './sinks/http/index.js';
+import email from './sinks/email/index.js';
+import pagerduty from './sinks/pagerduty/index.js';
+import slack from './sinks/slack/index.js';
+import webhook from './sinks/webhook/index.js';
 
 export const definitions: readonly ComponentDefinition<any, any>[] = [
   demo, fileSource, httpServer, stdin, syslog,
-  dedupe, filter, normalize, parse, remap, route, sample, throttle,
-  blackhole, console, elasticsearch, fileSink, http,
+  dedupe, detect, filter, normalize, parse, remap, route, sample, throttle,
+  blackhole, console, elasticsearch, email, fileSink, http, pagerduty, slack, webhook,
 ];
 
 export const registry = new Registry(definitions);

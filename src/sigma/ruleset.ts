@@ -1,0 +1,134 @@
+/**
+ * A rule set: Sigma files read from paths, folders and globs, put through processing pipelines,
+ * compiled into a SigmaEngine and a CorrelationEngine. Shared by the `detect` transform (which
+ * rebuilds it when a file changes) and the `sluice rules` / `sluice detect` commands.
+ *
+ * Nothing here throws for a bad rule: every problem becomes a RuleError with file:line:col, and
+ * the rest of the set loads. Only unreadable paths given explicitly and bad pipelines throw (they
+ * are configuration errors, not rule errors).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import fg from 'fast-glob';
+import type { CompileOptions } from './compile.js';
+import { compileCorrelation, CorrelationEngine, type CompiledCorrelation, type CorrelationEngineOptions } from './correlation.js';
+import { SigmaEngine } from './engine.js';
+import { parseSigma } from './parse.js';
+import { applyPipelines, type Pipeline } from './pipeline.js';
+import type { RuleError, SigmaCorrelation, SigmaFilter, SigmaRule } from './types.js';
+
+export interface RuleSetOptions extends CompileOptions {
+  /** Directory relative patterns are resolved from. */
+  cwd: string;
+  pipelines?: readonly Pipeline[];
+  correlation?: CorrelationEngineOptions;
+  /** Called after each file is read: (files done, files in all). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface RuleSet {
+  engine: SigmaEngine;
+  correlations: CorrelationEngine;
+  compiledCorrelations: CompiledCorrelation[];
+  filters: SigmaFilter[];
+  /** Every problem, by file. */
+  errors: RuleError[];
+  files: string[];
+  /** Size and modification time per file when read (for change detection). */
+  fingerprint: string;
+}
+
+export class RulePathError extends Error {}
+
+const RULE_FILE = /\.ya?ml$/i;
+
+/** The rule files named by paths (files), folders (every .yml/.yaml below) and globs, sorted, without duplicates. */
+export function ruleFiles(patterns: readonly string[], cwd: string): string[] {
+  const out = new Set<string>();
+  for (const p of patterns) {
+    const abs = isAbsolute(p) ? p : resolve(cwd, p);
+    let st: ReturnType<typeof statSync> | undefined;
+    try { st = statSync(abs); } catch { st = undefined; }
+    if (st?.isFile()) { out.add(abs); continue; }
+    if (st?.isDirectory()) {
+      for (const f of fg.sync('**/*.{yml,yaml}', { cwd: abs, absolute: true, onlyFiles: true, caseSensitiveMatch: false })) out.add(f);
+      continue;
+    }
+    if (fg.isDynamicPattern(p)) {
+      const found = fg.sync(fg.convertPathToPattern(cwd) + '/' + p, { absolute: true, onlyFiles: true });
+      const files = isAbsolute(p) ? fg.sync(p, { absolute: true, onlyFiles: true }) : found;
+      for (const f of files) if (RULE_FILE.test(f)) out.add(f);
+      continue;
+    }
+    throw new RulePathError(`no such file or folder: ${p}`);
+  }
+  return [...out].sort();
+}
+
+function fingerprintOf(files: readonly string[]): string {
+  return files.map((f) => { try { const s = statSync(f); return `${f}:${s.size}:${s.mtimeMs}`; } catch { return `${f}:gone`; } }).join('\n');
+}
+
+/** What `patterns` name now, for change detection: file list plus each file's size and mtime. */
+export function currentFingerprint(patterns: readonly string[], cwd: string): string {
+  try { return fingerprintOf(ruleFiles(patterns, cwd)); } catch (e) { return `error:${(e as Error).message}`; }
+}
+
+/** A filter put through the pipelines as if it were a rule, so its field names map the same way. */
+function pipelineFilter(f: SigmaFilter, pipelines: readonly Pipeline[], errors: RuleError[]): SigmaFilter | null {
+  const asRule: SigmaRule = { ...f, type: 'rule', conditions: [], fields: [] };
+  const r = applyPipelines(asRule, pipelines);
+  if (!('type' in r)) { errors.push(r); return null; }
+  return { ...f, detection: r.detection, logsource: r.logsource };
+}
+
+export function loadRuleSet(patterns: readonly string[], opts: RuleSetOptions): RuleSet {
+  const files = ruleFiles(patterns, opts.cwd);
+  const errors: RuleError[] = [];
+  const rules: SigmaRule[] = [];
+  const filters: SigmaFilter[] = [];
+  const correlations: SigmaCorrelation[] = [];
+  const fingerprint = fingerprintOf(files);
+  files.forEach((file, i) => {
+    let text: string;
+    try { text = readFileSync(file, 'utf8'); } catch (e) {
+      errors.push({ file, message: `cannot read: ${(e as Error).message}` });
+      return;
+    }
+    const r = parseSigma(text, file);
+    errors.push(...r.errors);
+    for (const d of r.docs) {
+      if (d.type === 'rule') rules.push(d);
+      else if (d.type === 'filter') filters.push(d);
+      else correlations.push(d);
+    }
+    opts.onProgress?.(i + 1, files.length);
+  });
+  const pipelines = opts.pipelines ?? [];
+  const ready: SigmaRule[] = [];
+  for (const rule of rules) {
+    if (pipelines.length === 0) { ready.push(rule); continue; }
+    const r = applyPipelines(rule, pipelines);
+    if ('type' in r) ready.push(r); else errors.push(r);
+  }
+  const readyFilters: SigmaFilter[] = [];
+  for (const f of filters) {
+    const r = pipelines.length ? pipelineFilter(f, pipelines, errors) : f;
+    if (r) readyFilters.push(r);
+  }
+  const engine = new SigmaEngine(ready, readyFilters, opts, errors);
+  const compiled: CompiledCorrelation[] = [];
+  for (const c of correlations) {
+    const r = compileCorrelation(c);
+    if (r.ok) compiled.push(r.rule); else errors.push(r.error);
+  }
+  const corr = new CorrelationEngine(compiled, opts.correlation);
+  errors.push(...corr.problems());
+  return { engine, correlations: corr, compiledCorrelations: compiled, filters: readyFilters, errors, files, fingerprint };
+}
+
+/** `file:line:col: message (rule)` */
+export function formatRuleError(e: RuleError): string {
+  const at = e.place ? `${e.place.file}:${e.place.line}:${e.place.col}` : e.file;
+  return `${at}: ${e.message}${e.rule ? ` (${e.rule})` : ''}`;
+}
