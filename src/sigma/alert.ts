@@ -14,8 +14,13 @@ type Obj = Record<string, unknown>;
 /** Sigma level -> OCSF severity_id (Informational 1 .. Critical 5; Unknown 0 without a level). */
 const SEVERITY: Readonly<Record<string, number>> = { informational: 1, low: 2, medium: 3, high: 4, critical: 5 };
 
-/** ATT&CK tactics by the names Sigma tags use (`attack.defense-evasion`). */
-const TACTICS: Readonly<Record<string, [string, string]>> = {
+/**
+ * ATT&CK tactics by the names Sigma tags use (`attack.defense-evasion`). `stealth` and
+ * `defense-impairment` (SigmaHQ tags them since ATT&CK split Defense Evasion) go out by name only:
+ * the Sigma specification's tag appendix gives them no tactic id yet, and a wrong id is worse
+ * than none.
+ */
+const TACTICS: Readonly<Record<string, [string | undefined, string]>> = {
   reconnaissance: ['TA0043', 'Reconnaissance'],
   'resource-development': ['TA0042', 'Resource Development'],
   'initial-access': ['TA0001', 'Initial Access'],
@@ -30,6 +35,8 @@ const TACTICS: Readonly<Record<string, [string, string]>> = {
   'command-and-control': ['TA0011', 'Command and Control'],
   exfiltration: ['TA0010', 'Exfiltration'],
   impact: ['TA0040', 'Impact'],
+  stealth: [undefined, 'Stealth'],
+  'defense-impairment': [undefined, 'Defense Impairment'],
 };
 
 const TECHNIQUE = /^attack\.(t\d{4})(?:\.(\d{3}))?$/i;
@@ -47,7 +54,7 @@ export function attacksFromTags(tags: readonly string[]): Obj[] | undefined {
     }
     const name = t.toLowerCase().startsWith('attack.') ? t.slice(7).toLowerCase().replace(/_/g, '-') : undefined;
     const tactic = name !== undefined ? TACTICS[name] : undefined;
-    if (tactic) tactics.push({ uid: tactic[0], name: tactic[1] });
+    if (tactic) tactics.push(tactic[0] === undefined ? { name: tactic[1] } : { uid: tactic[0], name: tactic[1] });
   }
   if (techniques.length === 0 && tactics.length === 0) return undefined;
   if (techniques.length === 0) return tactics.map((tactic) => ({ tactic }));
