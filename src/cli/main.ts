@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { register as buffer } from './commands/buffer.js';
 import { register as components } from './commands/components.js';
+import { register as detect } from './commands/detect.js';
 import { register as dlq } from './commands/dlq.js';
 import { register as evalCmd } from './commands/eval.js';
 import { register as generate } from './commands/generate.js';
@@ -10,6 +11,7 @@ import { register as ocsf } from './commands/ocsf.js';
 import { register as repl } from './commands/repl.js';
 import { register as replayCmd } from './commands/replay.js';
 import { register as resume } from './commands/resume.js';
+import { register as rules } from './commands/rules.js';
 import { register as run } from './commands/run.js';
 import { register as stats } from './commands/stats.js';
 import { register as tap } from './commands/tap.js';
@@ -24,7 +26,7 @@ const program = new Command('sluice')
   .version(pkg.version)
   .showHelpAfterError('(run `sluice help <command>` for its options)');
 
-for (const r of [run, validate, test, top, tap, stats, resume, dlq, replayCmd, buffer, ocsf, evalCmd, repl, components, generate]) r(program);
+for (const r of [run, validate, test, top, tap, stats, resume, dlq, replayCmd, buffer, ocsf, rules, detect, evalCmd, repl, components, generate]) r(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`error: ${e.message}\n`);

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { OCSF_VERSION } from '../ocsf/map-kit.js';
 import type { CorrelationAlert } from './correlation.js';
 import { explain } from './interpret.js';
+import type { PlanOptions } from './modifiers.js';
 import type { SigmaRule } from './types.js';
 
 type Obj = Record<string, unknown>;
@@ -41,7 +42,11 @@ const TACTICS: Readonly<Record<string, [string | undefined, string]>> = {
 
 const TECHNIQUE = /^attack\.(t\d{4})(?:\.(\d{3}))?$/i;
 
-/** OCSF `attacks` from Sigma tags (`attack.t1059.001`, `attack.execution`); undefined without any. */
+/**
+ * OCSF `attacks` from Sigma tags (`attack.t1059.001`, `attack.execution`); undefined without any.
+ * One entry per technique and tactic: an OCSF attack holds one `tactic` (`tactics` is deprecated
+ * since OCSF 1.1, and validation warns about it).
+ */
 export function attacksFromTags(tags: readonly string[]): Obj[] | undefined {
   const tactics: Obj[] = [];
   const techniques: Obj[] = [];
@@ -58,7 +63,7 @@ export function attacksFromTags(tags: readonly string[]): Obj[] | undefined {
   }
   if (techniques.length === 0 && tactics.length === 0) return undefined;
   if (techniques.length === 0) return tactics.map((tactic) => ({ tactic }));
-  return techniques.map((a) => (tactics.length ? { ...a, tactics } : a));
+  return tactics.length ? techniques.flatMap((a) => tactics.map((tactic) => ({ ...a, tactic }))) : techniques;
 }
 
 function product(version: string): Obj {
@@ -87,12 +92,14 @@ export interface AlertOptions {
   now: number;
   /** Put the matched event in the alert's evidence (default true). */
   includeEvent?: boolean;
+  /** The placeholders the rules were compiled with: telling what matched re-reads `|expand` values. */
+  plan?: PlanOptions;
 }
 
 /** A Detection Finding for a rule match. */
 export function ruleAlert(rule: SigmaRule, e: Obj, o: AlertOptions): Obj {
   const id = randomUUID();
-  const matched = explain(rule, e).map((x) => ({ search: x.search, field: x.field ?? '(keywords)', path: x.path, value: x.value }));
+  const matched = explain(rule, e, o.plan).map((x) => ({ search: x.search, field: x.field ?? '(keywords)', path: x.path, value: x.value }));
   const url = rule.references.find((r) => /^https?:\/\//.test(r));
   return {
     class_uid: 2004,

@@ -1,21 +1,24 @@
 /**
  * Reads Sigma YAML into the shared rule model (types.ts).
  *
- * Works on the YAML syntax tree rather than on plain objects, so that every error and every
- * detection item carries file:line:col. A file may hold several documents (a correlation rule
- * with its base rules); each is classified on its own (`correlation:` -> correlation, `filter:`
- * -> filter, `detection:` -> rule) and a bad document is reported and skipped without stopping
- * the others. A document with any error is left out of `docs`: a rule that runs must run as
+ * Works on the YAML syntax tree (yaml-tree.ts) rather than on plain objects, so that every error
+ * and every detection item carries file:line:col. The tree comes from a fast reader of the block
+ * YAML rules are written in, or, for anything else and for every file with a YAML error, from the
+ * `yaml` package (whose messages are then the ones reported). A file may hold several documents
+ * (a correlation rule with its base rules); each is classified on its own (`correlation:` ->
+ * correlation, `filter:` -> filter, `detection:` -> rule) and a bad document is reported and
+ * skipped without stopping the others. A document with any error is left out of `docs`: a rule that runs must run as
  * written.
  *
  * Scalars: YAML 1.2 core schema (so `yes` stays a string and dates stay strings). A plain number
  * whose text is not how JavaScript writes it back (`0x17`, `04688`, `1.10`) is kept as the
  * written string, because log data carries the text (`TicketEncryptionType: 0x17`).
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import { checkReferences, ConditionError, parseCondition } from './condition.js';
 import { checkItem } from './modifiers.js';
 import type { DetectionItem, Logsource, Place, RuleError, Search, SigmaDocument, SigmaValue } from './types.js';
+import { fromYaml, readFast, toJS, type YMap, type YNode, type YPair, type YScalar } from './yaml-tree.js';
 
 export interface ParseResult {
   docs: SigmaDocument[];
@@ -25,36 +28,88 @@ export interface ParseResult {
 /** Sigma 1 detection keys that are not search identifiers. */
 const NOT_SEARCHES = new Set(['condition', 'timeframe']);
 
-export function parseSigma(text: string, file: string): ParseResult {
-  const lc = new LineCounter();
+export interface ParseOptions {
+  /** Read every file with the `yaml` package (for tests comparing the two readers). */
+  yamlOnly?: boolean;
+}
+
+export function parseSigma(text: string, file: string, opts: ParseOptions = {}): ParseResult {
   const docs: SigmaDocument[] = [];
   const errors: RuleError[] = [];
-  const all = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false });
-  const list = Array.isArray(all) ? all : [];
-  for (const doc of list) {
-    const r = readDocument(doc, text, file, lc);
+  const add = (r: { doc?: SigmaDocument; errors: RuleError[] }) => {
     if (r.errors.length) errors.push(...r.errors);
     else if (r.doc) docs.push(r.doc);
+  };
+  const fast = opts.yamlOnly ? null : readFast(text);
+  if (fast !== null) {
+    const place = placer(file, fast.lineStarts);
+    for (const root of fast.docs) add(readDocument({ root, raw: () => toJS(root), yamlErrors: [] }, text, file, place));
+    return { docs, errors };
+  }
+  const lc = new LineCounter();
+  const all = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false });
+  const place = placer(file, lc.lineStarts);
+  for (const doc of Array.isArray(all) ? all : []) {
+    const memo = new Map<unknown, YNode>();
+    add(readDocument({
+      root: fromYaml(doc.contents, doc, memo),
+      fallbackOffset: doc.range[0],
+      raw: () => doc.toJS({ maxAliasCount: 100 }),
+      yamlErrors: doc.errors.map((e) => ({ message: e.message, offset: e.pos[0] })),
+    }, text, file, place));
   }
   return { docs, errors };
 }
 
-function readDocument(doc: Document.Parsed, text: string, file: string, lc: LineCounter): { doc?: SigmaDocument; errors: RuleError[] } {
-  const errors: RuleError[] = [];
-  const place = (offset: number | undefined): Place => {
-    const p = lc.linePos(offset ?? 0);
-    return { file, line: p.line, col: p.col };
+/** offset -> file:line:col, as yaml's LineCounter.linePos computes it. */
+function placer(file: string, lineStarts: readonly number[]): (offset: number | undefined) => Place {
+  return (offset) => {
+    const at = offset ?? 0;
+    let low = 0, high = lineStarts.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (lineStarts[mid]! < at) low = mid + 1; else high = mid;
+    }
+    if (lineStarts[low] === at) return { file, line: low + 1, col: 1 };
+    if (low === 0) return { file, line: 0, col: at };
+    return { file, line: low, col: at - lineStarts[low - 1]! + 1 };
   };
-  const nodePlace = (n: Node | null | undefined, fallback: Place): Place => (n?.range ? place(n.range[0]) : fallback);
-  const docPlace = place(doc.contents?.range?.[0] ?? doc.range[0]);
+}
+
+interface TreeDoc {
+  root: YNode | null;
+  /** Where the document starts when it has no root node. */
+  fallbackOffset?: number;
+  /** The document as plain data (may throw, e.g. on an alias bomb). */
+  raw: () => unknown;
+  yamlErrors: { message: string; offset: number }[];
+}
+
+const isMap = (n: YNode | null | undefined): n is YMap => n !== null && n !== undefined && n.kind === 'map';
+const isScalar = (n: YNode | null | undefined): n is YScalar => n !== null && n !== undefined && n.kind === 'scalar';
+
+/** The value node of `key` in a mapping (undefined: no such key, or a key without a value), as yaml's YAMLMap.get. */
+function getNode(m: YMap, key: string): YNode | undefined {
+  return findPair(m, key)?.value ?? undefined;
+}
+
+function findPair(m: YMap, key: string): YPair | undefined {
+  for (const p of m.items) if (p.key !== null && p.key.kind === 'scalar' && p.key.value === key) return p;
+  return undefined;
+}
+
+function readDocument(doc: TreeDoc, text: string, file: string, place: (offset: number | undefined) => Place): { doc?: SigmaDocument; errors: RuleError[] } {
+  const errors: RuleError[] = [];
+  const nodePlace = (n: YNode | null | undefined, fallback: Place): Place => (n ? place(n.start) : fallback);
+  const docPlace = place(doc.root?.start ?? doc.fallbackOffset ?? 0);
   let ruleName: string | undefined;
   const fail = (message: string, at: Place) => errors.push({ file, place: at, ...(ruleName ? { rule: ruleName } : {}), message });
 
-  if (doc.errors.length) {
-    for (const e of doc.errors) fail(`YAML: ${e.message.split('\n')[0]}`, place(e.pos[0]));
+  if (doc.yamlErrors.length) {
+    for (const e of doc.yamlErrors) fail(`YAML: ${e.message.split('\n')[0]}`, place(e.offset));
     return { errors };
   }
-  const root = doc.contents;
+  const root = doc.root;
   if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) return { errors }; // empty document, e.g. a trailing ---
   if (!isMap(root)) {
     fail('a Sigma document must be a YAML mapping with title, logsource and detection (or filter, or correlation)', nodePlace(root, docPlace));
@@ -62,19 +117,13 @@ function readDocument(doc: Document.Parsed, text: string, file: string, lc: Line
   }
   let raw: Record<string, unknown>;
   try {
-    raw = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+    raw = doc.raw() as Record<string, unknown>;
   } catch (e) {
     fail(`YAML: ${(e as Error).message}`, docPlace); // e.g. an alias bomb
     return { errors };
   }
-  const get = (m: YAMLMap, key: string): Node | null | undefined => {
-    const v = m.get(key, true) as Node | null | undefined;
-    return v !== undefined && isAlias(v) ? (v.resolve(doc) as Node | undefined) : v;
-  };
-  const keyPlace = (m: YAMLMap, key: string): Place => {
-    const pair = m.items.find((p) => isScalar(p.key) && p.key.value === key);
-    return nodePlace(pair?.key as Node | undefined, nodePlace(m, docPlace));
-  };
+  const get = getNode;
+  const keyPlace = (m: YMap, key: string): Place => nodePlace(findPair(m, key)?.key, nodePlace(m, docPlace));
   const str = (key: string): string | undefined => {
     const v = raw[key];
     if (v === undefined || v === null) return undefined;
@@ -122,12 +171,12 @@ function readDocument(doc: Document.Parsed, text: string, file: string, lc: Line
     let rules: string[] = [];
     if (rulesNode === undefined || rulesNode === null) fail('the filter has no "rules": list the ids or names of the rules it applies to', keyPlace(root, 'filter'));
     else {
-      const v = (rulesNode as Node).toJS(doc) as unknown;
+      const v = toJS(rulesNode, new Map());
       if (typeof v === 'string') rules = [v];
       else if (Array.isArray(v) && v.length && v.every((x) => typeof x === 'string')) rules = v as string[];
-      else fail('"rules" of a filter must be a list of rule ids or names', nodePlace(rulesNode as Node, keyPlace(filter, 'rules')));
+      else fail('"rules" of a filter must be a list of rule ids or names', nodePlace(rulesNode, keyPlace(filter, 'rules')));
     }
-    const det = readDetection(filter, keyPlace(root, 'filter'), new Set(['rules', ...NOT_SEARCHES]), doc, text, place, keyPlace, fail);
+    const det = readDetection(filter, keyPlace(root, 'filter'), new Set(['rules', ...NOT_SEARCHES]), text, place, keyPlace, fail);
     if (errors.length || !logsource || !det) return { errors };
     return { doc: { ...common, type: 'filter', logsource, rules, detection: det.detection, condition: det.condition }, errors };
   }
@@ -141,7 +190,7 @@ function readDocument(doc: Document.Parsed, text: string, file: string, lc: Line
     fail('"detection" must be a mapping of search identifiers and a condition', keyPlace(root, 'detection'));
     return { errors };
   }
-  const det = readDetection(detection, keyPlace(root, 'detection'), NOT_SEARCHES, doc, text, place, keyPlace, fail);
+  const det = readDetection(detection, keyPlace(root, 'detection'), NOT_SEARCHES, text, place, keyPlace, fail);
   if (errors.length || !logsource || !det) return { errors };
   const fields = strList('fields');
   if (errors.length) return { errors };
@@ -160,9 +209,9 @@ function kindOf(v: unknown): string {
 }
 
 type Fail = (message: string, at: Place) => void;
-type KeyPlace = (m: YAMLMap, key: string) => Place;
+type KeyPlace = (m: YMap, key: string) => Place;
 
-function readLogsource(root: YAMLMap, node: Node | null | undefined, keyPlace: KeyPlace, docPlace: Place, fail: Fail): Logsource | undefined {
+function readLogsource(root: YMap, node: YNode | null | undefined, keyPlace: KeyPlace, docPlace: Place, fail: Fail): Logsource | undefined {
   if (node === undefined || node === null) {
     fail('the document has no logsource; add "logsource:" with category, product and/or service', docPlace);
     return undefined;
@@ -173,7 +222,8 @@ function readLogsource(root: YAMLMap, node: Node | null | undefined, keyPlace: K
   }
   const out: Logsource = {};
   for (const key of ['category', 'product', 'service', 'definition'] as const) {
-    const v = node.get(key);
+    const n = getNode(node, key);
+    const v = n === undefined ? undefined : isScalar(n) ? n.value : n;
     if (v === undefined || v === null) continue;
     if (typeof v !== 'string') { fail(`logsource "${key}" must be a string`, keyPlace(node, key)); continue; }
     out[key] = v;
@@ -182,22 +232,21 @@ function readLogsource(root: YAMLMap, node: Node | null | undefined, keyPlace: K
 }
 
 function readDetection(
-  det: YAMLMap, detPlace: Place, skip: Set<string>, doc: Document.Parsed, text: string,
+  det: YMap, detPlace: Place, skip: Set<string>, text: string,
   place: (offset: number | undefined) => Place, keyPlace: KeyPlace, fail: Fail,
 ): { detection: Record<string, Search>; condition: string[] } | undefined {
   const detection: Record<string, Search> = {};
   const before = { failed: false };
   const bad: Fail = (m, at) => { before.failed = true; fail(m, at); };
-  const resolve = (n: unknown): Node | null => (n !== null && n !== undefined && isAlias(n as Node) ? ((n as { resolve(d: Document.Parsed): Node }).resolve(doc) ?? null) : (n as Node | null));
-  const at = (n: Node | null | undefined, fallback: Place): Place => (n?.range ? place(n.range[0]) : fallback);
+  const at = (n: YNode | null | undefined, fallback: Place): Place => (n ? place(n.start) : fallback);
 
-  const readValue = (n: Node | null, where: Place, what: string): SigmaValue | undefined => {
+  const readValue = (n: YNode | null, where: Place, what: string): SigmaValue | undefined => {
     if (n === null) return null;
     if (!isScalar(n)) { bad(`${what} must be a plain value (string, number, boolean or null), not ${isMap(n) ? 'a mapping' : 'a list'}`, at(n, where)); return undefined; }
     return scalarValue(n);
   };
-  const readItem = (pair: Pair, where: Place): DetectionItem | undefined => {
-    const keyNode = pair.key as Node | null;
+  const readItem = (pair: YPair, where: Place): DetectionItem | undefined => {
+    const keyNode = pair.key;
     const keyPl = at(keyNode, where);
     const key = isScalar(keyNode) ? String(keyNode.value ?? '') : undefined;
     if (key === undefined) { bad('a detection key must be a field name like "Image|endswith"', keyPl); return undefined; }
@@ -205,11 +254,11 @@ function readDetection(
     const field = name === '' ? null : name!;
     if (field === null && mods.length === 0) { bad('a detection key is empty; write a field name (or "|all" for keywords)', keyPl); return undefined; }
     const modifiers = mods.map((m) => m.trim().toLowerCase());
-    const valueNode = resolve(pair.value);
+    const valueNode = pair.value;
     const values: SigmaValue[] = [];
-    if (valueNode !== null && isSeq(valueNode)) {
+    if (valueNode !== null && valueNode.kind === 'seq') {
       for (const it of valueNode.items) {
-        const v = readValue(resolve(it), at(valueNode, keyPl), `a value of "${key}"`);
+        const v = readValue(it, at(valueNode, keyPl), `a value of "${key}"`);
         if (v !== undefined) values.push(v);
       }
     } else {
@@ -220,7 +269,7 @@ function readDetection(
     for (const m of checkItem(field, modifiers, values)) bad(m, keyPl);
     return { field, modifiers, values, place: keyPl };
   };
-  const readGroup = (m: YAMLMap, where: Place, what: string): DetectionItem[] | undefined => {
+  const readGroup = (m: YMap, where: Place, what: string): DetectionItem[] | undefined => {
     if (m.items.length === 0) { bad(`${what} is an empty mapping; give it at least one field`, at(m, where)); return undefined; }
     const group: DetectionItem[] = [];
     for (const pair of m.items) {
@@ -231,9 +280,9 @@ function readDetection(
   };
 
   for (const pair of det.items) {
-    const keyNode = pair.key as Node | null;
+    const keyNode = pair.key;
     const name = isScalar(keyNode) ? String(keyNode.value) : '';
-    const where = at(keyNode, place(det.range?.[0]));
+    const where = at(keyNode, place(det.start));
     if (skip.has(name)) {
       if (name === 'timeframe') bad('"timeframe" in a detection is a Sigma 1 aggregation; Sigma 2 expresses it as a correlation rule', where);
       continue;
@@ -243,24 +292,24 @@ function readDetection(
       bad(`"${name}" is not a usable search identifier (letters, digits, _ - . only)${hint}`, where);
       continue;
     }
-    const node = resolve(pair.value);
+    const node = pair.value;
     const what = `search "${name}"`;
     if (node === null || (isScalar(node) && (node.value === null || node.value === ''))) {
       bad(`${what} is empty; give it fields (a mapping) or keywords (a list)`, where);
     } else if (isMap(node)) {
       const g = readGroup(node, where, what);
       if (g) detection[name] = { groups: [g] };
-    } else if (isSeq(node)) {
+    } else if (node.kind === 'seq') {
       if (node.items.length === 0) { bad(`${what} is an empty list`, where); continue; }
       const groups: DetectionItem[][] = [];
       const keywords: SigmaValue[] = [];
       let kwPlace: Place | undefined;
       for (const it of node.items) {
-        const n = resolve(it);
+        const n = it;
         if (n !== null && isMap(n)) {
           const g = readGroup(n, where, `a mapping in ${what}`);
           if (g) groups.push(g);
-        } else if (n !== null && isSeq(n)) {
+        } else if (n !== null && n.kind === 'seq') {
           bad(`${what} holds a nested list; use a list of keywords or a list of mappings`, at(n, where));
         } else {
           const v = readValue(n, where, `a keyword of ${what}`);
@@ -281,14 +330,14 @@ function readDetection(
   }
 
   // The condition: one string, or a Sigma 1 list of strings (ORed).
-  const condNode = resolve(det.get('condition', true));
+  const condNode = getNode(det, 'condition');
   const condPlace = keyPlace(det, 'condition');
   const condition: string[] = [];
-  const condNodes: Scalar[] = [];
+  const condNodes: YScalar[] = [];
   if (condNode === null || condNode === undefined) {
     bad(`the ${skip.has('rules') ? 'filter' : 'detection'} has no condition; add "condition: selection" (or how the searches combine)`, detPlace);
   } else if (isScalar(condNode) && typeof condNode.value === 'string') condNodes.push(condNode);
-  else if (isSeq(condNode) && condNode.items.length && condNode.items.every((i) => isScalar(i) && typeof i.value === 'string')) condNodes.push(...(condNode.items as Scalar[]));
+  else if (condNode.kind === 'seq' && condNode.items.length && condNode.items.every((i) => isScalar(i) && typeof i.value === 'string')) condNodes.push(...(condNode.items as YScalar[]));
   else bad('"condition" must be a string (or a list of strings)', condPlace);
   const identifiers = Object.keys(detection);
   for (const n of condNodes) {
@@ -309,9 +358,9 @@ function readDetection(
 }
 
 /** The place of column `col` of a condition, exact for single-line plain and quoted scalars. */
-function columnPlace(n: Scalar, col: number, text: string, place: (offset: number | undefined) => Place): Place {
-  const start = n.range?.[0] ?? 0;
-  const end = n.range?.[1] ?? start;
+function columnPlace(n: YScalar, col: number, text: string, place: (offset: number | undefined) => Place): Place {
+  const start = n.start;
+  const end = n.end;
   const src = text.slice(start, end);
   const quoted = n.type === 'QUOTE_SINGLE' || n.type === 'QUOTE_DOUBLE';
   const body = quoted ? src.slice(1, -1) : src;
@@ -322,11 +371,11 @@ function columnPlace(n: Scalar, col: number, text: string, place: (offset: numbe
 
 const CANONICAL_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
 
-function scalarValue(n: Scalar): SigmaValue {
+function scalarValue(n: YScalar): SigmaValue {
   const v = n.value;
   if (v === null || v === undefined) return null;
   if (typeof v === 'number') {
-    const src = (n as Scalar & { source?: string }).source;
+    const src = n.source;
     if (n.type === 'PLAIN' && typeof src === 'string' && (!CANONICAL_NUMBER.test(src) || String(v) !== src)) return src;
     return v;
   }

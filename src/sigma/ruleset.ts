@@ -22,6 +22,13 @@ export interface RuleSetOptions extends CompileOptions {
   cwd: string;
   pipelines?: readonly Pipeline[];
   correlation?: CorrelationEngineOptions;
+  /**
+   * With pipelines: what to do with a rule none of them scoped to its log source (no condition
+   * added). `skip` (default): report it and leave it out, because it would be tested on every
+   * event (SigmaHQ's Zeek and Cisco rules built on `not` then match every Windows event).
+   * `run`: run it anyway (a pipeline that only renames fields, for a single-source stream).
+   */
+  unscoped?: 'skip' | 'run';
   /** Called after each file is read: (files done, files in all). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -109,7 +116,15 @@ export function loadRuleSet(patterns: readonly string[], opts: RuleSetOptions): 
   for (const rule of rules) {
     if (pipelines.length === 0) { ready.push(rule); continue; }
     const r = applyPipelines(rule, pipelines);
-    if ('type' in r) ready.push(r); else errors.push(r);
+    if (!('type' in r)) { errors.push(r); continue; }
+    if (r.conditions.length === 0 && opts.unscoped !== 'run') {
+      errors.push({
+        file: rule.file, place: rule.place, rule: rule.id ?? rule.title,
+        message: `no processing pipeline (${pipelines.map((p) => p.name).join(', ')}) scopes this rule to its log source "${logsourceText(rule)}", so it would be tested on every event; add a pipeline that serves it, or run unscoped rules on purpose (unscoped_rules: run)`,
+      });
+      continue;
+    }
+    ready.push(r);
   }
   const readyFilters: SigmaFilter[] = [];
   for (const f of filters) {
@@ -125,6 +140,12 @@ export function loadRuleSet(patterns: readonly string[], opts: RuleSetOptions): 
   const corr = new CorrelationEngine(compiled, opts.correlation);
   errors.push(...corr.problems());
   return { engine, correlations: corr, compiledCorrelations: compiled, filters: readyFilters, errors, files, fingerprint };
+}
+
+function logsourceText(r: SigmaRule): string {
+  const ls = r.logsource as Record<string, unknown>;
+  const parts = ['product', 'category', 'service'].filter((k) => typeof ls[k] === 'string').map((k) => `${k}: ${ls[k] as string}`);
+  return parts.length ? parts.join(', ') : 'no logsource';
 }
 
 /** `file:line:col: message (rule)` */

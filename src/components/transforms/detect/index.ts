@@ -17,6 +17,7 @@ import { readPath } from '../../../sigma/compile.js';
 import type { CorrelationAlert } from '../../../sigma/correlation.js';
 import type { EngineRule } from '../../../sigma/engine.js';
 import { PipelineError, formatProblem, type Pipeline } from '../../../sigma/pipeline.js';
+import type { Place } from '../../../sigma/types.js';
 import { currentFingerprint, formatRuleError, loadRuleSet, RulePathError, type RuleSet } from '../../../sigma/ruleset.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -25,6 +26,7 @@ export const config = s.object({
   rules: s.list(s.string(), true).required().desc('Sigma rule files, folders (every .yml/.yaml below) and globs, relative to the config file.').example(['rules/', 'extra/*.yml']),
   pipelines: s.list(s.string(), true).default([]).desc('Processing pipelines, applied in priority order: built-ins (`windows`, `ocsf`, `linux`, `cloud`) or pySigma-style pipeline files. They map Sigma field names to your events\' and add the logsource conditions (e.g. `process_creation` = Sysmon 1 or Security 4688).'),
   placeholders: s.map(s.list(s.string(), true)).default({}).desc('Values for `|expand` placeholders (`%Admins%: [alice, bob]`). A rule using a placeholder not listed here matches nothing with it (and is reported once).'),
+  unscoped_rules: s.enum('skip', 'run').default('skip').desc('With `pipelines`: what to do with a rule none of them scopes to its log source (adds no condition for it). `skip`: log it and leave it out, because it would be tested on every event (a Zeek rule built on `not` matches every Windows event). `run`: run it anyway (a pipeline that only renames fields, on a stream of one source).'),
   reload_interval: s.duration().default('5s').desc('How often rule files are checked for changes; changed rules are reloaded without a restart. `0s`: never.'),
   time_field: s.string().default('').desc('Event time for alerts and correlation windows (epoch ms or ISO 8601). Empty: `time` (OCSF), then `@timestamp`, then `timestamp`, else when the event is processed.'),
   include_event: s.bool().default(true).desc('Put the matched event in the alert (`evidences[0].data.event`).'),
@@ -49,6 +51,55 @@ const SUPPRESS_MAX_KEYS = 100_000;
 
 interface Loaded { set: RuleSet; fingerprint: string }
 
+const PLACEHOLDER_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/** The `%name%` placeholders of an `expand` value, read as modifiers.ts reads them (`\%` is a percent sign). */
+function placeholdersIn(v: string, out: Set<string>): void {
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i];
+    if (c === '\\') {
+      const n = v[i + 1];
+      if (n === '*' || n === '?' || n === '\\' || n === '%') i++;
+      continue;
+    }
+    if (c !== '%') continue;
+    const close = v.indexOf('%', i + 1);
+    const name = close < 0 ? '' : v.slice(i + 1, close);
+    if (PLACEHOLDER_NAME.test(name)) { out.add(name); i = close; }
+  }
+}
+
+/**
+ * Rules using placeholders the configuration does not list (they compile with those values
+ * matching nothing): one line per rule, at the first such item.
+ */
+function unknownPlaceholderWarnings(set: RuleSet, known: Readonly<Record<string, unknown>>): string[] {
+  const out: string[] = [];
+  for (const { rule } of set.engine.rules) {
+    const missing = new Set<string>();
+    let at: Place | undefined;
+    for (const search of [...Object.values(rule.detection), ...rule.conditions.map((c) => c.search)]) {
+      for (const group of search.groups) {
+        for (const item of group) {
+          if (!item.modifiers.includes('expand')) continue;
+          const names = new Set<string>();
+          for (const v of item.values) if (typeof v === 'string') placeholdersIn(v, names);
+          for (const n of names) {
+            if (Object.hasOwn(known, n)) continue;
+            missing.add(n);
+            at ??= item.place;
+          }
+        }
+      }
+    }
+    if (missing.size === 0) continue;
+    const where = at ?? rule.place;
+    const list = [...missing].map((n) => `%${n}%`).join(', ');
+    out.push(`${where.file}:${where.line}:${where.col}: ${list} ${missing.size > 1 ? 'are' : 'is'} not in the placeholders option, so ${missing.size > 1 ? 'those values match' : 'that value matches'} nothing (${rule.id ?? rule.title}); list ${missing.size > 1 ? 'them' : 'it'} under placeholders, or write \\% for a literal percent sign`);
+  }
+  return out;
+}
+
 function eventTime(e: Event, field: string, now: number): number {
   if (field !== '') return toTime(readPath(e, field)) ?? now;
   return toTime(e.time) ?? toTime(e['@timestamp']) ?? toTime(e.timestamp) ?? now;
@@ -67,16 +118,20 @@ export function createDetect(cfg: DetectConfig, configDir: string, log: Logger, 
     pipelines,
     placeholders: cfg.placeholders,
     unknownPlaceholders: 'match-nothing' as const,
+    unscoped: cfg.unscoped_rules,
     correlation: {
       maxGroupsPerRule: cfg.correlation.max_groups_per_rule,
       maxValuesPerGroup: cfg.correlation.max_values_per_group,
       maxEventsPerAlert: cfg.correlation.max_events_per_alert,
+      // The transform's clock: it dates events without a time and bounds how far ahead one may be.
+      now,
     },
   };
   const load = (): Loaded => {
     const fingerprint = currentFingerprint(cfg.rules, configDir);
     const set = loadRuleSet(cfg.rules, opts);
     for (const err of set.errors) log.warn(`rule skipped: ${formatRuleError(err)}`);
+    for (const w of unknownPlaceholderWarnings(set, cfg.placeholders)) log.warn(`rule placeholder: ${w}`);
     return { set, fingerprint };
   };
   let cur: Loaded;
@@ -176,7 +231,7 @@ export function createDetect(cfg: DetectConfig, configDir: string, log: Logger, 
             if (referenced) emitCorrelations(correlations.observe({ ruleId: r.id, ruleName: r.name, event: e, time }), out, t);
             if (referenced && correlations.suppressBaseAlert(r.id ?? r.name!, r.name)) continue;
             if (!admit(r.id ?? r.title, e, t)) continue;
-            const alert = ruleAlert(r, e, { productVersion: version, time, now: t, includeEvent: cfg.include_event });
+            const alert = ruleAlert(r, e, { productVersion: version, time, now: t, includeEvent: cfg.include_event, plan: opts });
             derive(schema, alert);
             out.emit('alerts', alert);
           }
