@@ -392,7 +392,12 @@ function stringOf(x: unknown): string | null {
 }
 
 function fieldrefTest(t: Extract<ValueTest, { kind: 'ref' }>): ScalarTest {
-  const read = pathReader(t.ref);
+  const readers = t.refs.map(pathReader);
+  // Any of the referenced field's paths (a pipeline may map it to several renderings).
+  const read = readers.length === 1 ? readers[0]! : (e: SigmaEvent): unknown => {
+    for (let i = 0; i < readers.length; i++) { const v = readers[i]!(e); if (v !== undefined) return v; }
+    return undefined;
+  };
   const cased = t.cased;
   const one = (xs: string, y: unknown): boolean => {
     let ys = stringOf(y);
@@ -524,7 +529,7 @@ const NO_PLACEHOLDERS = {};
 function sharedItem(item: DetectionItem, opts: CompileOptions): SharedItem {
   // Long lists (hash lists of thousands) recur rarely and make long keys: planned on their own.
   if (item.values.length > 64) return { plan: planItem(item, opts) };
-  let key: string | null = JSON.stringify([item.field, item.modifiers, item.values, item.paths ?? null]);
+  let key: string | null = JSON.stringify([item.field, item.modifiers, item.values, item.paths ?? null, item.refPaths ?? null]);
   // JSON writes NaN and Infinity as null and -0 as 0: such values are planned on their own.
   for (const v of item.values) if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0))) key = null;
   if (key === null) return { plan: planItem(item, opts) };

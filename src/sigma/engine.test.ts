@@ -541,6 +541,47 @@ test('numbers that print with letters (Infinity, NaN, 1e+21) are keyed by their 
   assert.deepEqual(bothMatch(engine, { Value: -Infinity, Image: 'x' }), []);
 });
 
+test('a rule with literals is evaluated only when a literal occurs and every field its logsource requires has a listed value', () => {
+  const pipeline = parsePipeline([
+    'name: t',
+    'transformations:',
+    '  - type: add_condition',
+    '    rule_conditions: [{type: logsource, category: proc}]',
+    '    conditions: {Channel: Sysmon, EventID: 1}',
+    '  - type: add_condition',
+    '    rule_conditions: [{type: logsource, category: file}]',
+    '    conditions: {Channel: Sysmon, EventID: 11}',
+    '',
+  ].join('\n'), 't.yml');
+  const { rules } = parseRules([
+    ruleDoc('proc', { category: 'proc' }, { selection: { 'Proc.Cmd|contains': 'evil' }, condition: 'selection' }),
+    ruleDoc('file', { category: 'file' }, { selection: { 'Target|contains': 'evil' }, condition: 'selection' }),
+  ].join('\n---\n'));
+  const engine = new SigmaEngine(throughPipelines(rules, [pipeline]));
+  const evaluated: string[] = [];
+  for (const r of engine.rules) {
+    const m = r.compiled.match;
+    r.compiled.match = (e) => { evaluated.push(r.rule.id!); return m(e); };
+  }
+  const run = (e: Record<string, unknown>) => {
+    evaluated.length = 0;
+    const matched = bothMatch(engine, e);
+    evaluated.length = 0;
+    engine.match(e, []);
+    return { matched, evaluated: evaluated.slice() };
+  };
+  // Both literals occur; the Channel admits both rules, the EventID only one.
+  assert.deepEqual(run({ Channel: 'Sysmon', EventID: 11, 'Proc.Cmd': 'evil', Target: 'evil' }), { matched: ['file'], evaluated: ['file'] });
+  assert.deepEqual(run({ Channel: 'Security', EventID: 1, 'Proc.Cmd': 'evil', Target: 'evil' }), { matched: [], evaluated: [] });
+  // The path is read as one flat key, nested, or through an array, whatever else the event has.
+  for (const e of [
+    { Channel: 'sysmon', EventID: '1', 'Proc.Cmd': 'x EVIL x' },
+    { Channel: 'sysmon', EventID: '1', Proc: { Cmd: 'evil' } },
+    { Other: 1, Proc: [{ Cmd: 'no' }, { Cmd: 'evil' }], EventID: 1, Channel: 'Sysmon' },
+  ]) assert.deepEqual(run(e), { matched: ['proc'], evaluated: ['proc'] }, JSON.stringify(e));
+  assert.deepEqual(run({ Channel: 'Sysmon', EventID: 1, Proc: { Cmd: 'fine' }, Cmd: 'evil' }), { matched: [], evaluated: [] });
+});
+
 // ---------------------------------------------------------------------------------------------
 // SigmaHQ-style rules through the built-in windows pipeline
 

@@ -104,7 +104,8 @@ function testValue(t: ValueTest, x: unknown, e: Event): boolean {
     }
     case 'ref': {
       if (s === null) return false;
-      const other = read(e, t.ref);
+      let other: unknown;
+      for (const p of t.refs) { other = read(e, p); if (other !== undefined) break; }
       const candidates = Array.isArray(other) ? other : [other];
       return candidates.some((y) => {
         const ys = text(y);

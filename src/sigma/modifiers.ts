@@ -48,7 +48,8 @@ export type ValueTest =
   | { kind: 're'; source: string; flags: string }
   | { kind: 'cidr'; cidr: string }
   | { kind: 'cmp'; op: CompareOp; value: number; part: TimePart | null }
-  | { kind: 'ref'; ref: string; pos: FieldrefPosition; cased: boolean };
+  /** `refs`: the paths the referenced field is read at (any of them). */
+  | { kind: 'ref'; ref: string; refs: string[]; pos: FieldrefPosition; cased: boolean };
 
 /**
  * A detection item made ready to match. `values[i]` are the alternatives of the i-th written
@@ -560,7 +561,7 @@ export function planItem(item: DetectionItem, opts: PlanOptions = {}): ItemPlan 
     if (f.re) plan.values.push([{ kind: 're', source: valueText(v), flags: f.reFlags }]);
     else if (f.cidr) plan.values.push([{ kind: 'cidr', cidr: valueText(v) }]);
     else if (f.cmp !== null || f.part !== null) plan.values.push([{ kind: 'cmp', op: f.cmp ?? 'eq', value: numberOf(v), part: f.part }]);
-    else if (f.fieldref) plan.values.push([{ kind: 'ref', ref: valueText(v), pos: (f.pos ?? 'eq') as FieldrefPosition, cased: f.cased }]);
+    else if (f.fieldref) { const ref = valueText(v); plan.values.push([{ kind: 'ref', ref, refs: item.refPaths?.[ref] ?? [ref], pos: (f.pos ?? 'eq') as FieldrefPosition, cased: f.cased }]); }
     else plan.values.push(stringAlternatives(v, f, keyword, opts));
   }
   return plan;

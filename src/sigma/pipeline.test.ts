@@ -752,3 +752,29 @@ describe('built-in cloud', () => {
     assert.match(refusal(rule('title: t\nlogsource: {product: aws, service: guardduty}\ndetection:\n  s: {type: x}\n  condition: s\n'), cloud).message, /\(cloud_unknown_logsource\) refused the rule: the cloud pipeline does not know this log source/);
   });
 });
+
+test('field-name mappings rename the fields |fieldref values name, too (any of several paths)', () => {
+  const r = rule([
+    'title: Same user on both sides',
+    'logsource: { product: windows }',
+    'detection:',
+    '  selection:',
+    '    SubjectUserName|fieldref: TargetUserName',
+    '  condition: selection',
+  ].join('\n'));
+  const p = pipe([
+    'name: winlogbeat',
+    'transformations:',
+    '  - type: field_name_mapping',
+    '    mapping:',
+    '      SubjectUserName: winlog.event_data.SubjectUserName',
+    '      TargetUserName: [winlog.event_data.TargetUserName, user.target.name]',
+  ].join('\n'));
+  const mapped = apply(r, p);
+  assert.deepEqual(item(mapped, 'SubjectUserName').refPaths, { TargetUserName: ['winlog.event_data.TargetUserName', 'user.target.name'] });
+  assert.ok(matches(mapped, { winlog: { event_data: { SubjectUserName: 'alice', TargetUserName: 'ALICE' } } }));
+  assert.ok(matches(mapped, { winlog: { event_data: { SubjectUserName: 'alice' } }, user: { target: { name: 'alice' } } }), 'the second rendering');
+  assert.ok(!matches(mapped, { winlog: { event_data: { SubjectUserName: 'alice', TargetUserName: 'bob' } } }));
+  assert.ok(!matches(mapped, { SubjectUserName: 'alice', TargetUserName: 'alice' }), 'the unmapped names are not read');
+  assert.equal(item(r, 'SubjectUserName').refPaths, undefined, 'the input rule is not changed');
+});

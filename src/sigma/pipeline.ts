@@ -127,6 +127,7 @@ function markItem(st: State, d: DetectionItem, pi: ProcessingItem): void {
 function cloneItem(d: DetectionItem): DetectionItem {
   const c: DetectionItem = { field: d.field, modifiers: d.modifiers.slice(), values: d.values.slice() };
   if (d.paths) c.paths = d.paths.slice();
+  if (d.refPaths) c.refPaths = Object.fromEntries(Object.entries(d.refPaths).map(([k, v]) => [k, v.slice()]));
   if (d.place) c.place = d.place;
   return c;
 }
@@ -207,8 +208,26 @@ function fieldRun(map: (name: string) => string[] | undefined): Run {
         if (!out) out = cur.slice(0, i);
         for (const x of m) out.push(x);
       }
-      if (!out) return;
-      d.paths = [...new Set(out)];
+      // `|fieldref` values name fields too: they are renamed the same way.
+      let refs: Record<string, string[]> | undefined;
+      if (d.modifiers.includes('fieldref')) {
+        for (const v of d.values) {
+          if (typeof v !== 'string') continue;
+          const curRef = d.refPaths?.[v] ?? [v];
+          let outRef: string[] | undefined;
+          for (let i = 0; i < curRef.length; i++) {
+            const p = curRef[i]!;
+            const m = !pi.fieldCond || pi.fieldCond(p, d, st) ? map(p) : undefined;
+            if (m === undefined) { if (outRef) outRef.push(p); continue; }
+            if (!outRef) outRef = curRef.slice(0, i);
+            for (const x of m) outRef.push(x);
+          }
+          if (outRef) (refs ??= { ...d.refPaths })[v] = [...new Set(outRef)];
+        }
+      }
+      if (!out && !refs) return;
+      if (out) d.paths = [...new Set(out)];
+      if (refs) d.refPaths = refs;
       markItem(st, d, pi);
       any = true;
     });

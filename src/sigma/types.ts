@@ -33,6 +33,12 @@ export interface DetectionItem {
    * matches when it matches on any of them. Absent: `[field]`.
    */
   paths?: string[];
+  /**
+   * For `|fieldref` items: the event paths of each referenced field, by the field name written
+   * as the value (set by the same field-name transformations that set `paths`). Absent: the
+   * value itself is the path.
+   */
+  refPaths?: Record<string, string[]>;
   place?: Place;
 }
 
