@@ -9,7 +9,9 @@
  *
  * Events are cloned in batches of 1,000 before the clock starts for that batch (a pack must not
  * change its input, but derive changes its output, and a streaming pipeline's events die young);
- * only Normalizer.run is timed.
+ * only Normalizer.run is timed. The floor is measured in the same run on the same inputs: JSON.parse
+ * of the input's text, one field added, JSON.stringify (the least any JSON pipeline does per
+ * event); "x floor" is normalize's time per input over the floor's.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Event } from '../src/core/event.js';
@@ -41,7 +43,25 @@ function inputsOf(pack: string): Event[] {
   return out;
 }
 
-const rows: { pack: string; inputs: number; events_per_s: number; ocsf_per_s: number; cpu_events_per_s: number }[] = [];
+const rows: { pack: string; inputs: number; events_per_s: number; ocsf_per_s: number; cpu_events_per_s: number; floor_per_s: number; floor_x: number; mb_s: number }[] = [];
+
+/** Inputs per second of JSON.parse + one field + JSON.stringify over the same inputs' text. */
+function floorPerS(texts: readonly string[], n: number): number {
+  let sink = 0;
+  const run = (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const e = JSON.parse(texts[i % texts.length]!) as Record<string, unknown>;
+      e.processed = true;
+      sink += JSON.stringify(e).length;
+    }
+  };
+  run(2000);
+  const t0 = process.hrtime.bigint();
+  run(n);
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (sink < 0) console.log(sink);
+  return n / secs;
+}
 for (const p of packs) {
   if (only && !only.has(p.name)) continue;
   const samples = inputsOf(p.name);
@@ -62,13 +82,21 @@ for (const p of packs) {
     cpu += (c.user + c.system) / 1e6;
     done += batch.length;
   }
-  rows.push({ pack: p.name, inputs: good.length, events_per_s: Math.round(done / secs), ocsf_per_s: Math.round(produced / secs), cpu_events_per_s: Math.round(done / cpu) });
+  const texts = good.map((e) => JSON.stringify(e));
+  const bytes = texts.reduce((a, t) => a + Buffer.byteLength(t), 0) / texts.length;
+  const floor = floorPerS(texts, Math.min(N, 100_000));
+  const perS = done / secs;
+  rows.push({
+    pack: p.name, inputs: good.length, events_per_s: Math.round(perS), ocsf_per_s: Math.round(produced / secs), cpu_events_per_s: Math.round(done / cpu),
+    floor_per_s: Math.round(floor), floor_x: Math.round((floor / perS) * 100) / 100, mb_s: Math.round((perS * bytes) / 1e5) / 10,
+  });
 }
 
 console.log(`\n## normalize (map + derive + validate), one core, ${N.toLocaleString('en')} input events per pack, node ${process.version}\n`);
-console.log('| pack | distinct sample inputs | input events/s | OCSF events/s | input events/CPU-s |');
-console.log('| --- | ---: | ---: | ---: | ---: |');
-for (const r of rows) console.log(`| ${r.pack} | ${r.inputs} | ${r.events_per_s.toLocaleString('en')} | ${r.ocsf_per_s.toLocaleString('en')} | ${r.cpu_events_per_s.toLocaleString('en')} |`);
+console.log('| pack | distinct sample inputs | input events/s | OCSF events/s | input events/CPU-s | input MB/s | floor inputs/s | x floor |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of rows) console.log(`| ${r.pack} | ${r.inputs} | ${r.events_per_s.toLocaleString('en')} | ${r.ocsf_per_s.toLocaleString('en')} | ${r.cpu_events_per_s.toLocaleString('en')} | ${r.mb_s} | ${r.floor_per_s.toLocaleString('en')} | ${r.floor_x} |`);
+console.log(`peak RSS: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
 const need = rows.filter((r) => r.pack === 'aws_cloudtrail' || r.pack === 'linux_auth');
 // The target counts source events: a CloudTrail event is one record (a {"Records": [...]} file is
 // one input holding several), an sshd event one line; each becomes one OCSF event.
