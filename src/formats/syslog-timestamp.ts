@@ -112,7 +112,7 @@ function daysInMonth(y: number, m: number): number {
 }
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-function daysFromCivil(y: number, m: number, d: number): number {
+export function daysFromCivil(y: number, m: number, d: number): number {
   if (m <= 2) y--;
   const era = Math.floor(y / 400);
   const yoe = y - era * 400;

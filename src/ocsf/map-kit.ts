@@ -8,6 +8,8 @@
  */
 import { isIP } from 'node:net';
 import type { Event } from '../core/event.js';
+// daysFromCivil: ~11 ns where Date.UTC takes ~56 (Node 20).
+import { daysFromCivil } from '../formats/syslog-timestamp.js';
 
 /** The OCSF release the shipped schema artifact comes from. */
 export const OCSF_VERSION = '1.8.0';
@@ -78,14 +80,6 @@ function isoUtc(s: string): number {
   return daysFromCivil(y, mo, d) * 86_400_000 + h * 3_600_000 + mi * 60_000 + sec * 1000 + ms;
 }
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm): ~11 ns where Date.UTC takes ~56 (Node 20). */
-function daysFromCivil(y: number, m: number, d: number): number {
-  if (m <= 2) y--;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
-  return era * 146_097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719_468;
-}
 
 /** Read a dotted path of own properties; undefined when any step is missing. */
 export function get(e: unknown, path: string): unknown {
