@@ -199,40 +199,38 @@ function fieldRun(map: (name: string) => string[] | undefined): Run {
     forEachItem(st.rule, (d) => {
       if (d.field === null) return;
       if (pi.itemCond && !pi.itemCond(d, st)) return;
-      const cur = d.paths ?? [d.field];
-      let out: string[] | undefined;
-      for (let i = 0; i < cur.length; i++) {
-        const p = cur[i]!;
-        const m = !pi.fieldCond || pi.fieldCond(p, d, st) ? map(p) : undefined;
-        if (m === undefined) { if (out) out.push(p); continue; }
-        if (!out) out = cur.slice(0, i);
-        for (const x of m) out.push(x);
-      }
+      const rename = (p: string) => (!pi.fieldCond || pi.fieldCond(p, d, st) ? map(p) : undefined);
+      const out = renamePaths(d.paths ?? [d.field], rename);
       // `|fieldref` values name fields too: they are renamed the same way.
       let refs: Record<string, string[]> | undefined;
       if (d.modifiers.includes('fieldref')) {
         for (const v of d.values) {
           if (typeof v !== 'string') continue;
-          const curRef = d.refPaths?.[v] ?? [v];
-          let outRef: string[] | undefined;
-          for (let i = 0; i < curRef.length; i++) {
-            const p = curRef[i]!;
-            const m = !pi.fieldCond || pi.fieldCond(p, d, st) ? map(p) : undefined;
-            if (m === undefined) { if (outRef) outRef.push(p); continue; }
-            if (!outRef) outRef = curRef.slice(0, i);
-            for (const x of m) outRef.push(x);
-          }
-          if (outRef) (refs ??= { ...d.refPaths })[v] = [...new Set(outRef)];
+          const r = renamePaths(d.refPaths?.[v] ?? [v], rename);
+          if (r) (refs ??= { ...d.refPaths })[v] = r;
         }
       }
       if (!out && !refs) return;
-      if (out) d.paths = [...new Set(out)];
+      if (out) d.paths = out;
       if (refs) d.refPaths = refs;
       markItem(st, d, pi);
       any = true;
     });
     return any;
   };
+}
+
+/** Each path renamed to its targets (unrenamed ones kept, in place), or undefined when none was. */
+function renamePaths(cur: readonly string[], rename: (p: string) => string[] | undefined): string[] | undefined {
+  let out: string[] | undefined;
+  for (let i = 0; i < cur.length; i++) {
+    const p = cur[i]!;
+    const m = rename(p);
+    if (m === undefined) { if (out) out.push(p); continue; }
+    if (!out) out = cur.slice(0, i);
+    for (const x of m) out.push(x);
+  }
+  return out && [...new Set(out)];
 }
 
 // ---------------------------------------------------------------------------------------------
