@@ -57,6 +57,11 @@ interface PathScan {
   scanner: LiteralScanner;
   /** literal id -> rules needing it. */
   rulesOf: Int32Array[];
+  /**
+   * Discriminator value ids one of which the event must have for any rule of this scan to be
+   * admitted (each rule's first requirement, united); null when some rule of it requires none.
+   */
+  gate: Int32Array | null;
 }
 
 /**
@@ -271,7 +276,8 @@ export class SigmaEngine {
       }
       literals += names.length;
       const si = this.scans.length;
-      this.scans.push({ path, read: pathReader(path), scanner, rulesOf: names.map((l) => Int32Array.from(lits.get(l)!)) });
+      const rulesOf = names.map((l) => Int32Array.from(lits.get(l)!));
+      this.scans.push({ path, read: pathReader(path), scanner, rulesOf, gate: this.gateOf(rulesOf) });
       // A reader finds a value only under the whole path as one flat key or under its first
       // segment (compile.ts, pathReader); names Object.prototype has are read another way.
       const parts = path.split('.');
@@ -300,6 +306,29 @@ export class SigmaEngine {
       }
     };
     this.stats = { rules: n, indexed, withLiterals, literals, automataBytes: bytes };
+  }
+
+  /**
+   * A scan's gate: a rule it serves is admitted only if the event has one of the values of the
+   * rule's first requirement, so the scan is needed only when the event has one of the union.
+   */
+  private gateOf(rulesOf: readonly Int32Array[]): Int32Array | null {
+    const ids = new Set<number>();
+    for (const list of rulesOf) {
+      for (let j = 0; j < list.length; j++) {
+        const req = this.admits[list[j]!]!;
+        if (req === null) return null;
+        for (let k = 1; k <= req[0]!; k++) ids.add(req[k]!);
+      }
+    }
+    return Int32Array.from(ids);
+  }
+
+  /** Whether the event being matched has one of the discriminator values in `gate`. */
+  private opens(gate: Int32Array): boolean {
+    const mark = this.valueMark, epoch = this.epoch;
+    for (let i = 0; i < gate.length; i++) if (mark[gate[i]!] === epoch) return true;
+    return false;
   }
 
   /** Whether the event being matched has, for each discriminator in `req`, one of the values listed. */
@@ -402,6 +431,11 @@ export class SigmaEngine {
     }
     for (let t = 0; t < todo.length; t++) {
       const sc = this.scans[todo[t]!]!;
+      // Only scans some rule of which this event's log source admits: with 100 SigmaHQ Windows
+      // rules, scanning fields (CommandLine, Message...) for rules of other event ids was ~55% of
+      // matching (OTRF Windows events, back to back: 100 rules 5.9 -> 3.1 µs per event, 0.42 ->
+      // 0.29x the JSON floor; all 2,399 rules 28.7 -> 18.2 µs, 2.07 -> 1.72x).
+      if (sc.gate !== null && !this.opens(sc.gate)) continue;
       const v = sc.read(e);
       if (v === undefined || v === null) continue;
       this.currentScan = sc;
