@@ -47,8 +47,23 @@ function lex(text: string): Token[] {
 const KEYWORDS = new Set(['and', 'or', 'not', 'of', 'them', 'all', 'any']);
 const IDENT = /^[\p{L}\p{N}_.\-*]+$/u;
 
+// Parsed conditions by text. A rule's condition is parsed when the rule is read, compiled and
+// indexed, and SigmaHQ's rules share a few hundred distinct conditions ("selection", "all of
+// selection_*"...), so a load parses each text once. The trees are never modified after parsing.
+const parsed = new Map<string, Condition>();
+
 /** Parses a condition. Throws ConditionError with the column of the problem. */
 export function parseCondition(text: string): Condition {
+  let c = parsed.get(text);
+  if (c === undefined) {
+    c = parseConditionText(text);
+    if (parsed.size >= 10_000) parsed.clear();
+    parsed.set(text, c);
+  }
+  return c;
+}
+
+function parseConditionText(text: string): Condition {
   const toks = lex(text);
   let p = 0;
   const peek = () => toks[p]!;
