@@ -8,10 +8,10 @@
  * `invalid_payload`, PagerDuty's `errors`). The pieces that are the same - the retry policy,
  * backoff, Retry-After, the TLS client and the circuit breaker - are the shared ones.
  */
-import type { SinkContext, WriteResult } from '../../core/component.js';
-import type { CircuitBreaker } from './circuit-breaker.js';
-import { HttpClient, loadCa, requestProblem, type HttpResponse } from '../sinks/http/client.js';
-import { backoffMs, isRetriableStatus, parseRetryAfter, sleep, type RetryPolicy } from '../sinks/http/retry.js';
+import type { BuildContext, SinkContext, WriteResult } from '../../core/component.js';
+import { circuitBreakerFromConfig, type CircuitBreaker, type CircuitBreakerConfig } from './circuit-breaker.js';
+import { checkCaFile, HttpClient, loadCa, requestProblem, type HttpResponse } from '../sinks/http/client.js';
+import { backoffMs, isRetriableStatus, parseRetryAfter, retryPolicy, sleep, type RetryConfig, type RetryPolicy } from '../sinks/http/retry.js';
 
 /** A request that did not succeed: `permanent` when the destination refused it, else retries ran out or we stopped. */
 export class DeliveryError extends Error {
@@ -41,6 +41,31 @@ export interface Attempt {
 }
 
 /** One destination: its HTTP client (made at start, not at build) and the retry loop. */
+/** The delivery options alert sinks share: `timeout`, `tls`, `retry`, `circuit_breaker`. */
+export interface DeliveryConfig {
+  timeout: number;
+  tls?: { ca_file?: string; verify?: boolean };
+  retry?: RetryConfig;
+  circuit_breaker?: CircuitBreakerConfig;
+}
+
+/** A Destination built from a sink's shared delivery options. */
+export function destinationFrom(
+  cfg: DeliveryConfig, ctx: Pick<BuildContext, 'configDir' | 'log'>,
+  to: { url: URL; target: string; headers?: Record<string, string>; describe: DestinationOptions['describe'] },
+): Destination {
+  return new Destination({
+    url: to.url, target: to.target,
+    headers: to.headers ?? { 'user-agent': 'sluice' },
+    timeoutMs: cfg.timeout,
+    caFile: checkCaFile(ctx.configDir, cfg.tls?.ca_file),
+    verify: cfg.tls?.verify ?? true,
+    retry: retryPolicy(cfg.retry),
+    breaker: circuitBreakerFromConfig(cfg.circuit_breaker, to.target, ctx.log),
+    describe: to.describe,
+  });
+}
+
 export class Destination {
   private client: HttpClient | null = null;
   readonly breaker: CircuitBreaker;

@@ -1,12 +1,12 @@
 /** `pagerduty`: triggers (and resolves) PagerDuty alerts with the Events API v2. */
 import { ComponentConfigError, defineComponent } from '../../../core/component.js';
 import { s } from '../../../core/schema.js';
-import { circuitBreakerField, circuitBreakerFromConfig } from '../../_shared/circuit-breaker.js';
+import { circuitBreakerField } from '../../_shared/circuit-breaker.js';
 import { fieldPath } from '../../_shared/field-path.js';
 import { ALERT, alertField, compileTextTemplate } from '../../_shared/text-template.js';
-import { checkCaFile, safeTarget, tlsField, type HttpResponse } from '../http/client.js';
-import { retryField, retryPolicy } from '../http/retry.js';
-import { bodyText, Destination, statusLine } from '../../_shared/webhook-delivery.js';
+import { safeTarget, tlsField, type HttpResponse } from '../http/client.js';
+import { retryField } from '../http/retry.js';
+import { bodyText, destinationFrom, statusLine } from '../../_shared/webhook-delivery.js';
 import { PagerDutySink } from './sink.js';
 
 export const DEFAULT_DEDUP_KEY = `{{ ${ALERT.rule_id} ?? ${ALERT.rule} }}:{{ ${ALERT.ip} ?? ${ALERT.host} }}`;
@@ -81,16 +81,7 @@ export default defineComponent({
     const target = safeTarget(url);
     const t = (src: string, path: (string | number)[]) => compileTextTemplate(src, path);
     return new PagerDutySink(
-      new Destination({
-        url, target,
-        headers: { 'user-agent': 'sluice' },
-        timeoutMs: cfg.timeout,
-        caFile: checkCaFile(ctx.configDir, cfg.tls?.ca_file),
-        verify: cfg.tls?.verify ?? true,
-        retry: retryPolicy(cfg.retry),
-        breaker: circuitBreakerFromConfig(cfg.circuit_breaker, target, ctx.log),
-        describe,
-      }),
+      destinationFrom(cfg, ctx, { url, target, describe: describe }),
       {
         routingKey: cfg.routing_key,
         actionField: cfg.action_field ?? null,

@@ -1,11 +1,11 @@
 /** `slack`: posts each alert to a Slack channel through an incoming webhook, as Block Kit. */
 import { ComponentConfigError, defineComponent } from '../../../core/component.js';
 import { s } from '../../../core/schema.js';
-import { circuitBreakerField, circuitBreakerFromConfig } from '../../_shared/circuit-breaker.js';
+import { circuitBreakerField } from '../../_shared/circuit-breaker.js';
 import { alertField, compileTextTemplate } from '../../_shared/text-template.js';
-import { checkCaFile, tlsField, type HttpResponse } from '../http/client.js';
-import { retryField, retryPolicy } from '../http/retry.js';
-import { bodyText, Destination, statusLine } from '../../_shared/webhook-delivery.js';
+import { tlsField, type HttpResponse } from '../http/client.js';
+import { retryField } from '../http/retry.js';
+import { bodyText, destinationFrom, statusLine } from '../../_shared/webhook-delivery.js';
 import { MessageBuilder } from './message.js';
 import { SlackSink } from './sink.js';
 
@@ -73,16 +73,7 @@ export default defineComponent({
     const text = compileTextTemplate(cfg.text, ['text']);
     const target = slackTarget(url);
     return new SlackSink({
-      destination: new Destination({
-        url, target,
-        headers: { 'user-agent': 'sluice' },
-        timeoutMs: cfg.timeout,
-        caFile: checkCaFile(ctx.configDir, cfg.tls?.ca_file),
-        verify: cfg.tls?.verify ?? true,
-        retry: retryPolicy(cfg.retry),
-        breaker: circuitBreakerFromConfig(cfg.circuit_breaker, target, ctx.log),
-        describe,
-      }),
+      destination: destinationFrom(cfg, ctx, { url, target, describe: describe }),
       messages: new MessageBuilder(title, text, cfg.blocks),
       maxPerMinute: cfg.max_per_minute ?? null,
     });

@@ -1,10 +1,10 @@
 /** `webhook`: POSTs each alert (or each batch, as a JSON array) to a URL, signed with an HMAC. */
 import { ComponentConfigError, defineComponent } from '../../../core/component.js';
 import { s } from '../../../core/schema.js';
-import { circuitBreakerField, circuitBreakerFromConfig } from '../../_shared/circuit-breaker.js';
-import { checkCaFile, safeTarget, tlsField } from '../http/client.js';
-import { retryField, retryPolicy } from '../http/retry.js';
-import { Destination } from '../../_shared/webhook-delivery.js';
+import { circuitBreakerField } from '../../_shared/circuit-breaker.js';
+import { safeTarget, tlsField } from '../http/client.js';
+import { retryField } from '../http/retry.js';
+import { destinationFrom } from '../../_shared/webhook-delivery.js';
 import { describeAnswer, WebhookSink } from './sink.js';
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -97,15 +97,7 @@ export default defineComponent({
 
     const target = safeTarget(url);
     return new WebhookSink({
-      destination: new Destination({
-        url, target, headers,
-        timeoutMs: cfg.timeout,
-        caFile: checkCaFile(ctx.configDir, cfg.tls?.ca_file),
-        verify: cfg.tls?.verify ?? true,
-        retry: retryPolicy(cfg.retry),
-        breaker: circuitBreakerFromConfig(cfg.circuit_breaker, target, ctx.log),
-        describe: describeAnswer,
-      }),
+      destination: destinationFrom(cfg, ctx, { url, target, headers, describe: describeAnswer }),
       encoding: cfg.encoding,
       maxBatchBytes: cfg.max_batch_bytes,
       signature,
