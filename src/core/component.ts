@@ -8,6 +8,7 @@ import type { Event } from './event.js';
 import type { BatchFinalizer } from './finalizer.js';
 import type { ObjectField, Shape, InferShape } from './schema.js';
 import type { ErrorCode } from './errors.js';
+import type { EnrichmentStats } from '../enrich/stats.js';
 
 export type ComponentKind = 'source' | 'transform' | 'sink';
 export type ComponentStatus = 'stable' | 'beta' | 'alpha' | 'deprecated';
@@ -98,6 +99,11 @@ export interface TransformRuntime {
    * `ocsf_mapped.aws_cloudtrail`), exported as sluice_component_counter_total{counter, key}.
    */
   counters?(): Record<string, number>;
+  /**
+   * Enrichment transforms: hits, misses, failures and latency per provider, exported as
+   * sluice_enrichment_lookups_total and sluice_enrichment_latency_seconds.
+   */
+  enrichment?(): EnrichmentStats;
   stop?(): void | Promise<void>;
 }
 

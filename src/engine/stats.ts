@@ -3,6 +3,7 @@
  * Prometheus registry reads them at scrape time, so metrics cost nothing between scrapes.
  */
 import type { DiskBufferStats } from './buffers/disk.js';
+import type { EnrichmentStats } from '../enrich/stats.js';
 
 export class ComponentStats {
   receivedEvents = 0;
@@ -20,6 +21,8 @@ export class ComponentStats {
   diskBuffer: (() => DiskBufferStats) | null = null;
   /** Set by the engine when the runtime has its own counters (TransformRuntime.counters). */
   counters: (() => Record<string, number>) | null = null;
+  /** Set by the engine when the runtime is an enrichment (TransformRuntime.enrichment). */
+  enrichment: (() => EnrichmentStats) | null = null;
   /** Totals handy for `sluice top`. */
   get sentTotal(): number { let n = 0; for (const v of this.sentEvents.values()) n += v; return n; }
   get discardedTotal(): number { let n = 0; for (const v of this.discarded.values()) n += v; return n; }
@@ -45,6 +48,7 @@ export class ComponentStats {
       queue_events: this.queueEvents, queue_bytes: this.queueBytes, stalled: this.stalled === 1,
       ...(this.diskBuffer ? { disk_buffer: this.diskBuffer() } : {}),
       ...(this.counters ? { counters: this.counters() } : {}),
+      ...(this.enrichment ? { enrichment: this.enrichment().toJSON() } : {}),
     };
   }
 }

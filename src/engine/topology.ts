@@ -138,6 +138,8 @@ export class Pipeline {
     const stats = new ComponentStats(spec.id, spec.type, spec.kind);
     const own = (runtime as TransformRuntime).counters;
     if (typeof own === 'function') stats.counters = () => own.call(runtime);
+    const enrichment = (runtime as TransformRuntime).enrichment;
+    if (typeof enrichment === 'function') stats.enrichment = () => enrichment.call(runtime);
     return {
       spec, runtime, queue: q, outputs: new Map(), upstreams: 0, abort: new AbortController(),
       stats,

@@ -86,7 +86,59 @@ export function createMetricsRegistry(getPipeline: () => Pipeline | null): clien
     name: 'sluice_dead_letters_total', help: 'Error events written to the built-in dead-letter store by this process.', registers: [reg],
     collect() { this.reset(); const p = getPipeline(); if (p) this.inc(p.deadLetters.count); },
   });
+  new client.Counter({
+    name: 'sluice_enrichment_lookups_total',
+    help: 'Enrichment lookups by provider and result: hit, miss, failure (provider down, timeout), skipped (not looked up on purpose).',
+    labelNames: [...base, 'provider', 'result'], registers: [reg],
+    collect() {
+      this.reset();
+      const p = getPipeline();
+      if (!p) return;
+      for (const s of p.stats()) {
+        if (!s.enrichment) continue;
+        for (const [name, v] of s.enrichment().providers) {
+          for (const [result, n] of [['hit', v.hits], ['miss', v.misses], ['failure', v.failures], ['skipped', v.skipped]] as const) {
+            this.inc({ ...lbl(s), provider: name, result }, n);
+          }
+        }
+      }
+    },
+  });
+  reg.registerMetric(enrichmentLatency(getPipeline) as unknown as client.Metric);
   return reg;
+}
+
+/**
+ * sluice_enrichment_latency_seconds, a histogram read from each provider's LatencyHistogram at
+ * scrape time. prom-client's Histogram can only observe, not be set from counts kept elsewhere,
+ * so this is a custom metric object in the shape the registry serialises.
+ */
+function enrichmentLatency(getPipeline: () => Pipeline | null) {
+  const name = 'sluice_enrichment_latency_seconds';
+  return {
+    name,
+    help: 'Latency of enrichment lookups by provider (in-memory providers record each batch\'s mean per lookup).',
+    type: 'histogram',
+    aggregator: 'sum',
+    labelNames: ['component_id', 'component_type', 'component_kind', 'provider'],
+    reset() {},
+    get() {
+      const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+      const p = getPipeline();
+      if (p) {
+        for (const s of p.stats()) {
+          if (!s.enrichment) continue;
+          for (const [provider, v] of s.enrichment().providers) {
+            const labels = { ...lbl(s), provider };
+            for (const b of v.latency.cumulative()) values.push({ labels: { ...labels, le: b.le }, value: b.count, metricName: `${name}_bucket` });
+            values.push({ labels, value: v.latency.sum, metricName: `${name}_sum` });
+            values.push({ labels, value: v.latency.count, metricName: `${name}_count` });
+          }
+        }
+      }
+      return { name, help: this.help, type: 'histogram', aggregator: 'sum', values };
+    },
+  };
 }
 
 function lbl(s: { id: string; type: string; kind: string }): Record<string, string> {
