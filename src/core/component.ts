@@ -54,6 +54,12 @@ export interface BuildContext {
   /** Directory of the config file that declared this component (for relative paths). */
   configDir: string;
   log: Logger;
+  /**
+   * Aborted when the pipeline starts to stop (gracefully or not) or this component is removed by
+   * a reload. A transform that can hold a batch (waiting on a provider) lets it go then, so a
+   * stop never hangs on it.
+   */
+  stopping?: AbortSignal;
 }
 
 export interface SourceContext {
@@ -90,6 +96,14 @@ export interface TransformOutput {
 }
 
 export interface TransformRuntime {
+  /**
+   * Load what the transform needs before the first batch (a GeoIP database, feeds, tables) and
+   * start keeping it fresh (timers, watchers, connections). Called by the engine once, before any
+   * source runs (and before a reload swaps the transform in); a rejection stops the pipeline from
+   * starting (or the reload from applying) with the message. build() must stay free of such I/O:
+   * `sluice validate` builds every component without starting it.
+   */
+  start?(): Promise<void>;
   /** Per-event code is synchronous; async work (if any) happens once per batch. */
   process(events: Event[], out: TransformOutput): void | Promise<void>;
   /** Called at drain: emit anything held back (aggregations). */

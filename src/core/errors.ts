@@ -18,6 +18,7 @@ export const errorCodes = {
   buffer_corrupt: 'Corrupt records were skipped in a sink\'s disk buffer (see the log for file:offset).',
   ocsf_unmapped: 'normalize found no pack for the event, or its pack could not map it (see the reason).',
   ocsf_invalid: 'normalize mapped the event, but the result is not valid OCSF (the reason lists each violation with its field path).',
+  enrichment_failed: 'An enrichment could not look the event up (provider down, timeout, circuit breaker open) and was told to treat that as an error (http_enrich on_failure: error).',
   transform_failed: 'A transform failed on a batch (a defect in the component); the events are kept with the reason.',
   component_failed: 'A component stopped with an error (counted in metrics; see the log).',
 } as const;

@@ -35,8 +35,11 @@ export interface TransformResult {
   discarded: number;
 }
 
+/** Build a transform and start it (loading its data, as the engine does before the first batch). */
 export async function buildTransform(def: ComponentDefinition<any, any>, raw: Record<string, unknown>, ctx = testBuildContext()): Promise<TransformRuntime> {
-  return (await def.build(checkConfig(def, raw), ctx)) as TransformRuntime;
+  const rt = (await def.build(checkConfig(def, raw), ctx)) as TransformRuntime;
+  await rt.start?.();
+  return rt;
 }
 
 /** Run events through a transform runtime once (plus flush when `flush` is set). */

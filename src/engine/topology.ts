@@ -70,6 +70,8 @@ export class Pipeline {
   private dlq: DeadLetterStore;
   private stopping = false;
   private forced = false;
+  /** BuildContext.stopping: lets transforms that hold batches let go when a stop begins. */
+  private readonly stopController = new AbortController();
   private sendGate: Promise<void> | null = null;
   private inflight = 0;
   readonly accounting = new Accounting();
@@ -94,6 +96,7 @@ export class Pipeline {
   async start(): Promise<void> {
     const specs = [...this.config.components.values()].filter((s) => !this.opts.only || this.opts.only.has(s.id));
     const built = await this.buildAll(specs);
+    await this.startTransforms(built);
     for (const n of built) this.nodes.set(n.spec.id, n);
     this.wire();
     // A transform with no live producer (sluice test builds transforms only) has nothing to wait for.
@@ -108,6 +111,36 @@ export class Pipeline {
   /** Build every component without starting any (for `sluice validate`): build-time errors. */
   async check(): Promise<void> {
     await this.buildAll([...this.config.components.values()]);
+  }
+
+  /**
+   * TransformRuntime.start of every transform that has one (enrichments loading reference data),
+   * all at once. Any failure stops those that started and throws a ConfigError naming each
+   * component: a pipeline that would run without its GeoIP database or threat feed does not start.
+   */
+  private async startTransforms(nodes: Node[]): Promise<void> {
+    const starting = nodes.filter((n) => n.spec.kind === 'transform' && typeof (n.runtime as TransformRuntime).start === 'function');
+    if (!starting.length) return;
+    const results = await Promise.allSettled(starting.map((n) => (n.runtime as TransformRuntime).start!()));
+    const problems: ConfigProblem[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      const n = starting[i]!;
+      const e = r.reason as Error;
+      const path = e instanceof ComponentConfigError ? [`${n.spec.kind}s`, n.spec.id, ...e.path] : [`${n.spec.kind}s`, n.spec.id];
+      const position = this.config.map.valueOf(path) ?? this.config.map.valueOf([`${n.spec.kind}s`, n.spec.id]);
+      problems.push({
+        message: `${n.spec.kind} \`${n.spec.id}\` (${n.spec.type}) could not start: ${e.message}`,
+        hint: e instanceof ComponentConfigError ? e.hint : undefined,
+        position,
+        excerpt: position ? this.config.map.line(position.file, position.line) : undefined,
+      });
+    });
+    if (!problems.length) return;
+    for (const n of starting) {
+      try { await (n.runtime as TransformRuntime).stop?.(); } catch { /* already failing */ }
+    }
+    throw new ConfigError(problems);
   }
 
   private async buildAll(specs: ComponentSpec[]): Promise<Node[]> {
@@ -132,7 +165,7 @@ export class Pipeline {
   private async buildNode(spec: ComponentSpec): Promise<Node> {
     const dataDir = join(this.config.dataDir, spec.id);
     const log = (this.opts.log as Logger & { child?: (f: Record<string, unknown>) => Logger }).child?.({ component_id: spec.id, component_type: spec.type }) ?? this.opts.log;
-    const ctx: BuildContext = { id: spec.id, dataDir, globalDataDir: this.config.dataDir, configDir: spec.file ? join(spec.file, '..') : process.cwd(), log };
+    const ctx: BuildContext = { id: spec.id, dataDir, globalDataDir: this.config.dataDir, configDir: spec.file ? join(spec.file, '..') : process.cwd(), log, stopping: this.stopController.signal };
     const runtime = await spec.def.build(spec.config as never, ctx);
     const q = spec.kind === 'source' ? null : new BatchQueue(spec.common.buffer.max_events, spec.common.buffer.max_bytes);
     const stats = new ComponentStats(spec.id, spec.type, spec.kind);
@@ -711,6 +744,7 @@ export class Pipeline {
     }
     if (!this.stopping) {
       this.stopping = true;
+      this.stopController.abort(new Error('stopping'));
       // A stalled component would never drain: its held events go to the dead-letter store.
       for (const n of this.nodes.values()) if (n.stall) this.resume(n.spec.id, 'dlq');
       for (const n of this.nodes.values()) if (n.spec.kind === 'source') n.abort.abort(new Error('stopping'));
@@ -756,6 +790,9 @@ export class Pipeline {
     if (stalled.length) throw new Error(`${stalled.map((x) => x.id).join(', ')} ${stalled.length === 1 ? 'is' : 'are'} stalled; run \`sluice resume <id> --action retry|dlq|drop\` first, then reload`);
 
     const fresh = await this.buildAll([...added, ...changed].map((id) => next.components.get(id)!));
+    // New enrichments load their data before the swap: a reload whose table cannot load is refused
+    // and the running pipeline keeps going.
+    await this.startTransforms(fresh);
     const going = [...changed, ...removed].map((id) => this.nodes.get(id)!);
     let release!: () => void;
     // Kept sources pause; sources that are going away keep sending until they have stopped.
