@@ -27,6 +27,7 @@ const configs: Record<string, Record<string, unknown>[]> = {
   'transform/dedupe': [{ fields: ['message'] }],
   'transform/detect': [{ rules: ['rules/**/*.yml'] }],
   'transform/filter': [{ condition: '.level == "error"' }],
+  'transform/geoip': [{ databases: ['builtin:country', { path: './GeoLite2-City.mmdb', refresh_interval: '1m' }] }],
   'transform/http_enrich': [{ key: 'src_endpoint.ip', url: 'https://127.0.0.1:9/ip/{{ key }}', rate_limit: { per_second: 5 }, tls: { ca_file: 'ca.pem' }, headers: { Authorization: 'Bearer x' } }],
   'transform/normalize': [{}, { pack: 'linux_auth', validate: 'warn' }],
   'transform/parse': [{ format: 'json' }, { format: 'regex', regex: { pattern: '(?P<word>\\w+)' } }],
