@@ -29,6 +29,11 @@ const configs: Record<string, Record<string, unknown>[]> = {
   'transform/filter': [{ condition: '.level == "error"' }],
   'transform/geoip': [{ databases: ['builtin:country', { path: './GeoLite2-City.mmdb', refresh_interval: '1m' }] }],
   'transform/http_enrich': [{ key: 'src_endpoint.ip', url: 'https://127.0.0.1:9/ip/{{ key }}', rate_limit: { per_second: 5 }, tls: { ca_file: 'ca.pem' }, headers: { Authorization: 'Bearer x' } }],
+  'transform/lookup': [
+    { table: { csv: { path: 'assets.csv' } }, key: { field: 'src_endpoint.ip', column: 'network', match: 'cidr' }, mappings: { owner: 'device.owner.name' } },
+    { table: { postgres: { connection: 'postgres://127.0.0.1:9/test', query: 'select * from assets' } }, key: { field: 'device.hostname', column: 'host' }, mappings: { owner: 'device.owner.name' } },
+    { table: { redis: { url: 'redis://127.0.0.1:9' } }, key: { field: 'user.name' }, mappings: { x: 'y' } },
+  ],
   'transform/normalize': [{}, { pack: 'linux_auth', validate: 'warn' }],
   'transform/parse': [{ format: 'json' }, { format: 'regex', regex: { pattern: '(?P<word>\\w+)' } }],
   'transform/remap': [{ source: '.seen = true' }],

@@ -16,6 +16,7 @@ import detect from './transforms/detect/index.js';
 import filter from './transforms/filter/index.js';
 import geoip from './transforms/geoip/index.js';
 import httpEnrich from './transforms/http_enrich/index.js';
+import lookup from './transforms/lookup/index.js';
 import normalize from './transforms/normalize/index.js';
 import parse from './transforms/parse/index.js';
 import remap from './transforms/remap/index.js';
@@ -35,7 +36,7 @@ import webhook from './sinks/webhook/index.js';
 
 export const definitions: readonly ComponentDefinition<any, any>[] = [
   demo, fileSource, httpServer, stdin, syslog,
-  dedupe, detect, filter, geoip, httpEnrich, normalize, parse, remap, route, sample, throttle,
+  dedupe, detect, filter, geoip, httpEnrich, lookup, normalize, parse, remap, route, sample, throttle,
   blackhole, console, elasticsearch, email, fileSink, http, pagerduty, slack, webhook,
 ];
 

@@ -38,7 +38,10 @@ export function cloneValue<T>(v: T): T {
   if (v instanceof Date) return new Date(v.getTime()) as T;
   const out: Record<string, unknown> = {};
   for (const k in v as Record<string, unknown>) {
-    if (Object.hasOwn(v as object, k)) out[k] = cloneValue((v as Record<string, unknown>)[k]);
+    if (!Object.hasOwn(v as object, k)) continue;
+    // JSON.parse makes `__proto__` an own field; assigning it would set the copy's prototype instead.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: cloneValue((v as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true });
+    else out[k] = cloneValue((v as Record<string, unknown>)[k]);
   }
   return out as T;
 }
