@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { compileRule, compileSearch, globsTest, necessaryLiterals, readPath, SigmaCompileError } from './compile.js';
 import { explain, interpret } from './interpret.js';
 import { parseGlob } from './modifiers.js';
@@ -157,6 +158,18 @@ test('large OR lists: Set, alternation and dispatch-table forms stay exact', () 
   assert.deepEqual(['c:\\temp\\x', 'd:\\y', '\\\\srv\\share', 'e:\\', 'c', ''].map(starts), [true, true, true, false, true, false]);
   const wild = globsTest([parseGlob('*-instanceid 462?*'), parseGlob('a*b?c')]);
   assert.deepEqual(['get -InstanceId 4624 x'.toLowerCase(), '-instanceid 462', 'axxbyc', 'abc', 'abyc'].map(wild), [true, false, true, false, true]);
+});
+
+test('long contains lists (an automaton) match exactly what includes finds, long and overlapping literals too', () => {
+  const lits = Array.from({ length: 40 }, (_, i) => `x${'ab'.repeat(i % 13)}${i}`);
+  lits.push('aaaaaaaaaaaaaaaaaaaaaaaab', 'aaaaaaaaaaaaaaaaaaaaaaaac', 'Cased*Star'.replace('*', '\\*'));
+  const t = globsTest(lits.map((l) => parseGlob(`*${l}*`)));
+  const plain = lits.map((l) => l.replace('\\*', '*'));
+  const want = (s: string) => plain.some((l) => s.includes(l));
+  const samples = ['', 'x0', 'yyx0', 'x1', 'xab1', 'xabababababababababababab12', 'xababababababababababababab12', 'xabababababababababababab1',
+    'a'.repeat(30) + 'b', 'a'.repeat(24) + 'c', 'a'.repeat(23) + 'b', 'Cased*Star', 'cased*star', 'CasedxStar', 'q'.repeat(100) + 'xabab14' + 'q'];
+  for (const s of samples) assert.equal(t(s), want(s), JSON.stringify(s));
+  fc.assert(fc.property(fc.string({ unit: fc.constantFrom('a', 'b', 'x', '1', '2', 'c'), maxLength: 60 }), (s) => t(s) === want(s)), { numRuns: 2000 });
 });
 
 test('lower-cased values are cached per path, never confused across events', () => {

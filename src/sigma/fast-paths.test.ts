@@ -111,3 +111,52 @@ test('items compiled in one load are shared by content, never across different m
   assert.equal(compileItem(num(0))({ n: '0' }), true);
   assert.equal(compileItem(num(Infinity))({ n: 'Infinity' }), true);
 });
+
+test('keyword items match exactly as on the lower-cased text, whatever the case and script', () => {
+  // The raw-text prefilter of keyword items must not lose a match that lower-casing makes:
+  // 'İ' lowers to 'i' + U+0307 and the Kelvin sign to 'k'; 'ſ' and 'ẞ' do not lower to ASCII.
+  const kw = (values: string[]): DetectionItem => ({ field: null, modifiers: [], values });
+  const items = [kw(['*kiwi*', '*lsadump::*', 'exact']), kw(['*i*']), kw(['*ki*', 'a*b*c']), kw(['*s*', '*ß*'])];
+  const preds = items.map((i) => compileItem(i));
+  const text = fc.string({ unit: fc.constantFrom('k', 'K', '\u212a', 'i', 'I', '\u0130', 'w', 'W', 's', 'S', '\u017f', '\u1e9e', 'ß', ':', 'l', 'a', 'b', 'c', 'x', 'e', 'A', 'D', 'u', 'm', 'p', 't'), maxLength: 12 });
+  const want = (values: string[], s: string) => values.some((v) => {
+    const low = s.toLowerCase();
+    // Keywords match anywhere in a value (an implicit contains).
+    const re = new RegExp(v.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*'), 's');
+    return re.test(low);
+  });
+  fc.assert(fc.property(text, fc.boolean(), (s, nested) => {
+    const e = nested ? { a: [{ b: s }] } : { m: s, n: 1 };
+    items.forEach((item, i) => assert.equal(preds[i]!(e), want(item.values as string[], s), `${JSON.stringify(item.values)} on ${JSON.stringify(s)}`));
+  }), { numRuns: 3000 });
+  assert.equal(preds[0]!({ m: 'MIMI\u212aIWI' }), true, 'Kelvin sign lowers to k');
+  assert.equal(preds[1]!({ m: '\u0130' }), true, 'İ lowers to i + U+0307');
+});
+
+test('discriminator values are found by their text however the event gives them, and repeatedly', () => {
+  const rule = windowsRule("  sel:\n    CommandLine|contains: 'whoami'\n  condition: sel\n");
+  const plain = windowsRule("  sel:\n    User: 'x'\n  condition: sel\n");
+  const engine = new SigmaEngine([rule, plain]);
+  const out: EngineRule[] = [];
+  for (let round = 0; round < 3; round++) {
+    assert.equal(engine.match({ EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', CommandLine: 'WHOAMI /all' }, out), 1);
+    assert.equal(engine.match({ EventID: '1', Channel: 'MICROSOFT-WINDOWS-SYSMON/OPERATIONAL', CommandLine: 'whoami' }, out), 1);
+    assert.equal(engine.match({ EventID: [7, 1], Channel: ['x', 'Microsoft-Windows-Sysmon/Operational'], User: 'X' }, out), 1);
+    assert.equal(engine.match({ EventID: 1.5, Channel: 'Microsoft-Windows-Sysmon/Operational', CommandLine: 'whoami' }, out), 0);
+    assert.equal(engine.match({ EventID: true, Channel: 'Microsoft-Windows-Sysmon/Operational', CommandLine: 'whoami' }, out), 0);
+  }
+  // More distinct values than the memo holds: still right afterwards.
+  for (let i = 0; i < 5000; i++) engine.match({ EventID: i + 2, Channel: `c${i}`, CommandLine: 'whoami' }, out);
+  assert.equal(engine.match({ EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', CommandLine: 'x whoami' }, out), 1);
+});
+
+test('scanners with few literals report what the automaton reports', () => {
+  fc.assert(fc.property(fc.array(fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'é'), minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 4 }), fc.string({ unit: fc.constantFrom('a', 'B', 'c', 'É', 'x'), maxLength: 40 }), (lits, t) => {
+    const sc = new LiteralScanner(lits);
+    assert.ok(sc.few !== null);
+    const a = new Set<number>(), b = new Set<number>();
+    sc.scan(t.toLowerCase(), (id) => a.add(id));
+    sc.scanFew(t.toLowerCase(), (id) => b.add(id));
+    assert.deepEqual([...b].sort(), [...a].sort());
+  }), { numRuns: 1000 });
+});

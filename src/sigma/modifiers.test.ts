@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileRule, SigmaCompileError } from './compile.js';
 import { interpret } from './interpret.js';
-import { base64Offsets, planItem, regexLiterals, sigmaLiteral, timePartOf, type PlanOptions } from './modifiers.js';
+import fc from 'fast-check';
+import { ANY, base64Offsets, checkItem, ONE, parseGlob, planItem, regexLiterals, sigmaLiteral, timePartOf, type PlanOptions } from './modifiers.js';
 import type { DetectionItem, SigmaRule, SigmaValue } from './types.js';
 
 type Ev = Record<string, unknown>;
@@ -264,4 +265,40 @@ test('keywords search every string of the event, nested, case-insensitively', ()
   assert.ok(!m('', 'event::clear', { a: { b: ['x'] }, 'event::clear': 1 }), 'keys are not searched');
   assert.ok(!m('', '4688', { EventID: 4688 }), 'only string values are searched');
   assert.ok(m('|startswith', 'mimi', { a: 'x', b: 'Mimikatz' }));
+});
+
+test('strings read as globs: escapes and wildcards, on any mix of them', () => {
+  // The reading one character at a time, as the Sigma specification describes it.
+  const reference = (text: string) => {
+    const out: unknown[] = [];
+    let lit = '';
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      if (c === '\\') {
+        const n = text[i + 1];
+        if (n === '*' || n === '?' || n === '\\') { lit += n; i++; } else lit += c;
+      } else if (c === '*' || c === '?') {
+        if (lit) { out.push(lit); lit = ''; }
+        if (!(c === '*' && out[out.length - 1] === ANY)) out.push(c === '*' ? ANY : ONE);
+      } else lit += c;
+    }
+    if (lit) out.push(lit);
+    return out;
+  };
+  assert.deepEqual(parseGlob('C:\\\\Windows\\*a\\?b*c?%x%'), ['C:\\Windows*a?b', ANY, 'c', ONE, '%x%']);
+  fc.assert(fc.property(fc.string({ unit: fc.constantFrom('a', 'B', '\\', '*', '?', '%', 'é'), maxLength: 16 }), (t) => {
+    assert.deepEqual(parseGlob(t), reference(t), JSON.stringify(t));
+  }), { numRuns: 3000 });
+});
+
+test('item checks: the common items pass, and the rest are still checked in full', () => {
+  assert.deepEqual(checkItem('a', [], ['x']), []);
+  assert.deepEqual(checkItem('a', ['contains', 'all'], ['x', 'y']), []);
+  assert.deepEqual(checkItem('a', [], [null]), []);
+  assert.match(checkItem('a', ['contains'], [null]).join(), /null takes no modifiers/);
+  assert.match(checkItem('a', [], ['x', null]).join(), /null cannot be part of a list/);
+  assert.match(checkItem('a', ['contains', 'endswith'], ['x']).join(), /use only one of/);
+  assert.match(checkItem('a', ['all', 'all'], ['x']).join(), /appears twice/);
+  assert.match(checkItem('a', ['contains'], []).join(), /empty list of values/);
+  assert.match(checkItem('a', ['contian'], ['x']).join(), /unknown modifier/);
 });
