@@ -39,6 +39,7 @@ const configs: Record<string, Record<string, unknown>[]> = {
   'transform/remap': [{ source: '.seen = true' }],
   'transform/route': [{ routes: { errors_only: '.level == "error"' } }],
   'transform/sample': [{ rate: 10 }],
+  'transform/threat_intel': [{ feeds: { a: { path: 'feeds/ips.txt' }, b: { url: 'https://127.0.0.1:9/f.json', format: 'stix', refresh_interval: '1m' } } }],
   'transform/throttle': [{ threshold: 10, window: '1s' }],
   'sink/blackhole': [{ print_interval: '1s' }],
   'sink/console': [{}],

@@ -22,6 +22,7 @@ import parse from './transforms/parse/index.js';
 import remap from './transforms/remap/index.js';
 import route from './transforms/route/index.js';
 import sample from './transforms/sample/index.js';
+import threatIntel from './transforms/threat_intel/index.js';
 import throttle from './transforms/throttle/index.js';
 
 import blackhole from './sinks/blackhole/index.js';
@@ -36,7 +37,7 @@ import webhook from './sinks/webhook/index.js';
 
 export const definitions: readonly ComponentDefinition<any, any>[] = [
   demo, fileSource, httpServer, stdin, syslog,
-  dedupe, detect, filter, geoip, httpEnrich, lookup, normalize, parse, remap, route, sample, throttle,
+  dedupe, detect, filter, geoip, httpEnrich, lookup, normalize, parse, remap, route, sample, threatIntel, throttle,
   blackhole, console, elasticsearch, email, fileSink, http, pagerduty, slack, webhook,
 ];
 
