@@ -26,7 +26,13 @@ export function loadOrExit(paths: string[]): PipelineConfig {
 export function exitWithConfigError(e: ConfigError): never {
   for (const p of e.problems) process.stderr.write(colorize(formatProblem(p)) + '\n\n');
   const n = e.problems.length;
-  process.stderr.write(color('31', `${n} problem${n === 1 ? '' : 's'} in the config.`) + ' Fix them and run `sluice validate -c <config>` again.\n');
+  // Start-up failures (an enrichment's database, feed or table cannot load) pass `sluice validate`,
+  // which builds without loading: point at the data, not at validate.
+  if (e.problems.every((p) => p.message.includes(') could not start: '))) {
+    process.stderr.write(color('31', `${n} component${n === 1 ? '' : 's'} could not start.`) + ' Fix the file, URL or server each message names and run again.\n');
+  } else {
+    process.stderr.write(color('31', `${n} problem${n === 1 ? '' : 's'} in the config.`) + ' Fix them and run `sluice validate -c <config>` again.\n');
+  }
   process.exit(exitCodes.config);
 }
 
