@@ -10,6 +10,7 @@ import { s, type CheckContext, type Infer, type Path } from '../../../core/schem
 import { cloneValue, type Event } from '../../../core/event.js';
 import { parseIPv4 } from '../../../expr/values.js';
 import { parseIp, specialRange, type ParsedIp, type SpecialRange } from '../../../enrich/ip.js';
+import { appendEnrichment } from '../../../enrich/ocsf.js';
 import { fetchLocation, locationShape, Refresher, resolvePath, type Fetched, type Location } from '../../../enrich/resource.js';
 import { EnrichmentStats, type ProviderStats } from '../../../enrich/stats.js';
 import { compileSegments, fieldPath, type FieldPath } from '../../_shared/field-path.js';
@@ -361,10 +362,7 @@ export function prepareGeoip(cfg: GeoipConfig, configDir: string, log: Logger): 
 }
 
 function addEntry(e: Event, name: string, value: string, provider: string, data: Record<string, unknown>): void {
-  let list = e['enrichments'];
-  if (list === undefined || list === null) e['enrichments'] = list = [];
-  else if (!Array.isArray(list)) return;
-  (list as unknown[]).push({ name, value, type: 'geoip', provider, data });
+  appendEnrichment(e, { name, value, type: 'geoip', provider, data });
 }
 
 export default defineComponent({

@@ -18,6 +18,7 @@ import { setMaxListeners } from 'node:events';
 import type { Logger, TransformOutput, TransformRuntime } from '../../../core/component.js';
 import { cloneValue, type Event } from '../../../core/event.js';
 import { EnrichmentStats, type ProviderStats } from '../../../enrich/stats.js';
+import { appendEnrichment } from '../../../enrich/ocsf.js';
 import type { FieldPath, KeyTemplate } from '../../_shared/field-path.js';
 import { backoffMs, type RetryPolicy } from '../../sinks/http/retry.js';
 import { FailFastBreaker, type Permit } from './breaker.js';
@@ -230,9 +231,8 @@ export class HttpEnrich implements TransformRuntime {
     const entry = r.at !== 0
       ? { name: this.o.keyName, value: key, type: 'http', provider: this.o.provider, created_time: r.at, data }
       : { name: this.o.keyName, value: key, type: 'http', provider: this.o.provider, data };
-    const list = e.enrichments;
-    if (Array.isArray(list)) list.push(entry);
-    else e.enrichments = list === undefined || list === null ? [entry] : [list, entry];
+    // An event whose own `enrichments` is not a list keeps it; the status is then only in the metrics.
+    appendEnrichment(e, entry);
   }
 
   // ---- lookups --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import type { Event } from '../../../core/event.js';
 import { s, type Infer } from '../../../core/schema.js';
 import { locationShape, Refresher } from '../../../enrich/resource.js';
 import { EnrichmentStats, observeBatch, type ProviderStats } from '../../../enrich/stats.js';
+import { appendEnrichment } from '../../../enrich/ocsf.js';
 import { fieldPath, keyString, type FieldPath } from '../../_shared/field-path.js';
 import { CsvLoader, JsonLoader, PostgresLoader, SqliteLoader, type Loader } from './loaders.js';
 import { RedisTable, type Resolved } from './redis.js';
@@ -196,10 +197,7 @@ interface Common {
 
 /** Append an OCSF enrichment entry. A non-list `enrichments` field is left alone. */
 function addEntry(e: Event, name: string, value: string, provider: string, data: Record<string, unknown>): void {
-  let list = e['enrichments'];
-  if (list === undefined || list === null) e['enrichments'] = list = [];
-  else if (!Array.isArray(list)) return;
-  (list as unknown[]).push({ name, value, type: 'lookup', provider, data });
+  appendEnrichment(e, { name, value, type: 'lookup', provider, data });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * exact and case-insensitive keys, a RangeTable for CIDR keys), and the compiled writes that put
  * a row's values onto an event.
  */
-import type { Event } from '../../../core/event.js';
+import { cloneValue, type Event } from '../../../core/event.js';
 import { parseIp, parseNetwork, RangeTable, RangeTableBuilder, type ParsedNetwork } from '../../../enrich/ip.js';
 import type { FieldPath } from '../../_shared/field-path.js';
 
@@ -89,19 +89,7 @@ function defineField(o: Record<string, unknown>, k: string, v: unknown): void {
 export function copyData(row: Row): Record<string, unknown> {
   // Spread defines own properties (a `__proto__` column stays a field) and takes V8's object
   // clone fast path: rows of one table share a few shapes.
-  return row.deep ? deepCopy(row.d) as Record<string, unknown> : { ...row.d };
-}
-
-/**
- * A deep copy of a JSON value from a table. Not cloneValue: its `out[k] = v` would turn a
- * `__proto__` key (JSON.parse makes it an own field) into a prototype.
- */
-export function deepCopy(v: unknown): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map(deepCopy);
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) defineField(out, k, deepCopy((v as Record<string, unknown>)[k]));
-  return out;
+  return row.deep ? cloneValue(row.d) : { ...row.d };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -363,7 +351,7 @@ export class Writer {
     for (let i = 0; i < setters.length; i++) {
       const x = v[i];
       if (x === undefined) continue;
-      setters[i]!(e, row.deep && x !== null && typeof x === 'object' ? deepCopy(x) : x);
+      setters[i]!(e, row.deep && x !== null && typeof x === 'object' ? cloneValue(x) : x);
     }
     if (this.setTarget) this.setTarget(e, copyData(row));
   }

@@ -10,6 +10,7 @@ import { describe, ObjectField, s, type CheckContext, type Field, type Infer, ty
 import { formatV4, formatV6Hex, parseIp } from '../../../enrich/ip.js';
 import { displayUrl, Refresher } from '../../../enrich/resource.js';
 import { EnrichmentStats, type ProviderStats } from '../../../enrich/stats.js';
+import { enrichmentsOf } from '../../../enrich/ocsf.js';
 import { compileFieldPath, FieldPathError, type FieldPath } from '../../_shared/field-path.js';
 import { feedObject, feedShape, FeedLoader, REPUTATION, type FeedConfig } from './feeds.js';
 import { MISP_TYPES } from './misp.js';
@@ -400,9 +401,8 @@ export function createThreatIntel(cfg: ThreatIntelConfig, ctx: { id: string; con
   };
 
   const apply = (e: Event) => {
-    let list = e['enrichments'];
-    if (list === undefined || list === null) e['enrichments'] = list = [];
-    else if (!Array.isArray(list)) { notAList++; list = null; }
+    const list = enrichmentsOf(e);
+    if (list === null) notAList++;
     let obs = e['observables'];
     if (obs === undefined || obs === null) obs = null;
     else if (!Array.isArray(obs)) obs = undefined; // not ours to touch
