@@ -187,3 +187,55 @@ test('with real timers and short durations: a waiter resumes after open_for', as
   assert.equal(b.state, 'closed');
   assert.throws(() => circuitBreakerFromConfig({ failure_threshold: 1, open_for: 0, max_open_for: 100 }, 'x', rec.log), /open_for must be more than 0/);
 });
+
+// ---- fail fast (enrichments) ---------------------------------------------------------------------
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+test('tryAcquire: opens after the threshold, refuses without waiting until open_for, lets one probe out; failure doubles up to max', () => {
+  const clock = new FakeClock();
+  const t0 = clock.t;
+  const b = new CircuitBreaker({ failureThreshold: 2, openForMs: 1000, maxOpenForMs: 3000, target: 't', log: quiet, clock });
+  const p1 = b.tryAcquire()!;
+  const p2 = b.tryAcquire()!;
+  p1.failure('x');
+  assert.equal(b.state, 'closed');
+  b.tryAcquire()!.success();
+  p2.failure('x');
+  assert.equal(b.state, 'closed', 'a success in between resets the count');
+  b.tryAcquire()!.failure('x');
+  assert.equal(b.state, 'open');
+  clock.t = t0 + 999;
+  assert.ok(b.refuses() && b.tryAcquire() === null);
+  clock.t = t0 + 1000;
+  const probe = b.tryAcquire()!;
+  assert.ok(probe.probe && b.probing && b.tryAcquire() === null, 'one probe at a time');
+  probe.failure('still down');
+  assert.equal(b.remainingOpenMs, 2000, 'open twice as long');
+  clock.t = t0 + 3000;
+  b.tryAcquire()!.failure('x');
+  assert.equal(b.remainingOpenMs, 3000, 'capped at max_open_for');
+  clock.t = t0 + 6000;
+  b.tryAcquire()!.success();
+  assert.equal(b.state, 'closed');
+  assert.equal(b.opens, 3);
+});
+
+test('tryAcquire: a report from before a state change is ignored; a cancelled probe frees the slot; threshold 0 disables it', async () => {
+  const clock = new FakeClock();
+  const b = new CircuitBreaker({ failureThreshold: 1, openForMs: 1000, maxOpenForMs: 1000, target: 't', log: quiet, clock });
+  const old = b.tryAcquire()!;
+  b.tryAcquire()!.failure('x');
+  assert.equal(b.state, 'open');
+  old.success();
+  assert.equal(b.state, 'open', 'a late success from before the opening does not close it');
+  clock.t += 1000;
+  const probe = b.tryAcquire()!;
+  const settled = b.probeSettled();
+  probe.cancel();
+  await settled;
+  assert.ok(b.tryAcquire()!.probe, 'the next caller may probe');
+  const off = new CircuitBreaker({ failureThreshold: 0, openForMs: 1, maxOpenForMs: 1, target: 't', log: quiet, clock });
+  for (let i = 0; i < 10; i++) off.tryAcquire()!.failure('x');
+  assert.equal(off.state, 'closed', 'threshold 0 disables it');
+});

@@ -1,5 +1,6 @@
 /**
- * A circuit breaker for sinks that send requests to one destination.
+ * A circuit breaker for components that send requests to one destination: sinks, and lookups
+ * (`http_enrich`).
  *
  * Retries with backoff protect against a blip; they do not protect a destination that is down
  * for minutes: every batch would start its own retry ladder and the sink would keep knocking.
@@ -12,6 +13,11 @@
  *
  * Waiting here is not an attempt: callers count only the requests they really send, so a
  * sink's `retry.attempts` keeps its meaning.
+ *
+ * An enrichment must not hold the stream for a provider that is down, so it uses `tryAcquire()`
+ * instead, which refuses at once while the breaker is open (its events pass marked
+ * `circuit_open`), and `probeSettled()` to let lookups that arrive while the probe is out wait for
+ * its outcome (one request's timeout at most) rather than fail.
  */
 import { ComponentConfigError, type Logger } from '../../core/component.js';
 import { s } from '../../core/schema.js';
@@ -39,6 +45,8 @@ export interface CircuitBreakerOptions {
   target: string;
   log: Logger;
   clock?: BreakerClock;
+  /** What callers do while it is open, for the log line ("events pass with status circuit_open"). */
+  whileOpen?: string;
 }
 
 /**
@@ -85,6 +93,8 @@ export class CircuitBreaker {
   private epoch = 0;
   private wake: (() => void)[] = [];
   private readonly clock: BreakerClock;
+  /** Times it opened (closed or half-open -> open). */
+  opens = 0;
 
   constructor(private readonly o: CircuitBreakerOptions) {
     if (o.failureThreshold > 0 && !(o.openForMs > 0)) throw new Error('circuit breaker: open_for must be more than 0');
@@ -115,6 +125,34 @@ export class CircuitBreaker {
       if (!this.probeOut) { this.probeOut = true; return this.permit(true); }
       await this.wait(null, signal);
     }
+  }
+
+  /**
+   * Leave to send a request now, or null without waiting: open (its period not over), or
+   * half-open with the probe out. For callers that must not wait (enrichments).
+   */
+  tryAcquire(): Permit | null {
+    if (!this.enabled || this._state === 'closed') return this.permit(false);
+    if (this._state === 'open') {
+      if (this.clock.now() < this.openUntil) return null;
+      this.setState('half_open');
+      this.o.log.debug(`circuit breaker half-open: sending one probe request to ${this.o.target}`);
+    }
+    if (this.probeOut) return null;
+    this.probeOut = true;
+    return this.permit(true);
+  }
+
+  /** True while open with its period not over: a request now would be refused. */
+  refuses(): boolean { return this.enabled && this._state === 'open' && this.clock.now() < this.openUntil; }
+
+  /** True while the probe is out; its outcome decides within one request's timeout. */
+  get probing(): boolean { return this._state === 'half_open' && this.probeOut; }
+
+  /** Resolves when the probe out settles (at once when none is). */
+  probeSettled(): Promise<void> {
+    if (!this.probing) return Promise.resolve();
+    return new Promise((resolve) => this.wake.push(resolve));
   }
 
   private permit(probe: boolean): Permit {
@@ -156,7 +194,8 @@ export class CircuitBreaker {
   private open(why: string): void {
     this.openUntil = this.clock.now() + this.openForMs;
     this.setState('open');
-    this.o.log.warn(`circuit breaker open: ${why}; no requests to ${this.o.target} until ${new Date(this.openUntil).toISOString()} (probe in ${this.openForMs} ms)`, { target: this.o.target, open_for_ms: this.openForMs });
+    this.opens++;
+    this.o.log.warn(`circuit breaker open: ${why}; no requests to ${this.o.target} until ${new Date(this.openUntil).toISOString()} (probe in ${this.openForMs} ms)${this.o.whileOpen ? `; ${this.o.whileOpen}` : ''}`, { target: this.o.target, open_for_ms: this.openForMs });
   }
 
   private setState(st: BreakerState): void {

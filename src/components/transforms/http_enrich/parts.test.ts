@@ -1,9 +1,8 @@
-/** The pieces of `http_enrich` on their own: token bucket, cache, breaker, request templates. */
+/** The pieces of `http_enrich` on their own: token bucket, cache, request templates (its breaker is the shared one, tested beside it). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ComponentConfigError } from '../../../core/component.js';
 import { quietLog } from '../../../engine/testing.js';
-import { FailFastBreaker } from './breaker.js';
 import { LookupCache } from './cache.js';
 import { compileBody, compileKeyText, compileUrl, encodeKeyForJson, encodeKeyForUrl } from './template.js';
 import { TokenBucket } from './token-bucket.js';
@@ -39,46 +38,6 @@ test('cache: expiry per entry; least recently used out first; bounded by bytes t
   assert.equal(c.get('huge', 1), undefined, 'an entry larger than the cache is not kept');
   c.set('zero', 'Z', 0, 1, 0);
   assert.equal(c.get('zero', 0), undefined, 'ttl 0 caches nothing');
-});
-
-test('breaker: opens after the threshold, refuses until open_for, lets one probe out; failure doubles up to max', () => {
-  const b = new FailFastBreaker({ failureThreshold: 2, openForMs: 1000, maxOpenForMs: 3000, target: 't', log: quietLog });
-  const p1 = b.tryAcquire(0)!;
-  const p2 = b.tryAcquire(0)!;
-  b.failure(p1, 'x', 0);
-  assert.equal(b.state, 'closed');
-  b.success(b.tryAcquire(0)!);
-  b.failure(p2, 'x', 0);
-  assert.equal(b.state, 'closed', 'a success in between resets the count');
-  b.failure(b.tryAcquire(0)!, 'x', 0);
-  assert.equal(b.state, 'open');
-  assert.ok(b.refuses(999) && b.tryAcquire(999) === null);
-  const probe = b.tryAcquire(1000)!;
-  assert.ok(probe.probe && b.probing && b.tryAcquire(1000) === null, 'one probe at a time');
-  b.failure(probe, 'still down', 1000);
-  assert.equal(b.remainingMs(1000), 2000, 'open twice as long');
-  b.failure(b.tryAcquire(3000)!, 'x', 3000);
-  assert.equal(b.remainingMs(3000), 3000, 'capped at max_open_for');
-  b.success(b.tryAcquire(6000)!);
-  assert.equal(b.state, 'closed');
-  assert.equal(b.opens, 3);
-});
-
-test('breaker: a report from a request sent before a state change is ignored; a cancelled probe frees the slot', async () => {
-  const b = new FailFastBreaker({ failureThreshold: 1, openForMs: 1000, maxOpenForMs: 1000, target: 't', log: quietLog });
-  const old = b.tryAcquire(0)!;
-  b.failure(b.tryAcquire(0)!, 'x', 0);
-  assert.equal(b.state, 'open');
-  b.success(old);
-  assert.equal(b.state, 'open', 'a late success from before the opening does not close it');
-  const probe = b.tryAcquire(1000)!;
-  const settled = b.probeSettled();
-  b.cancel(probe);
-  await settled;
-  assert.ok(b.tryAcquire(1000)!.probe, 'the next lookup may probe');
-  const off = new FailFastBreaker({ failureThreshold: 0, openForMs: 1, maxOpenForMs: 1, target: 't', log: quietLog });
-  for (let i = 0; i < 10; i++) off.failure(off.tryAcquire(0)!, 'x', 0);
-  assert.equal(off.state, 'closed', 'threshold 0 disables it');
 });
 
 test('templates: the key is encoded for its place; the host is fixed', () => {

@@ -21,7 +21,7 @@ import { EnrichmentStats, type ProviderStats } from '../../../enrich/stats.js';
 import { appendEnrichment } from '../../../enrich/ocsf.js';
 import type { FieldPath, KeyTemplate } from '../../_shared/field-path.js';
 import { backoffMs, type RetryPolicy } from '../../sinks/http/retry.js';
-import { FailFastBreaker, type Permit } from './breaker.js';
+import { CircuitBreaker, type Permit } from '../../_shared/circuit-breaker.js';
 import { LookupCache } from './cache.js';
 import { realClock, type Clock } from './clock.js';
 import { LookupClient, RequestFailed, type Answer, type ClientOptions } from './client.js';
@@ -101,7 +101,7 @@ export class HttpEnrich implements TransformRuntime {
   private readonly cache: LookupCache<LookupResult>;
   private readonly bucket: TokenBucket | null;
   private readonly slots: Slots;
-  readonly breaker: FailFastBreaker;
+  readonly breaker: CircuitBreaker;
   private readonly client: LookupClient;
   /** Keys being looked up right now, so a concurrent batch joins the request instead of repeating it. */
   private readonly inflight = new Map<string, Promise<LookupResult>>();
@@ -132,7 +132,12 @@ export class HttpEnrich implements TransformRuntime {
     this.cache = new LookupCache(o.cache.maxEntries, o.cache.maxBytes);
     this.bucket = o.rateLimit ? new TokenBucket(o.rateLimit.perSecond, o.rateLimit.burst, this.clock.now()) : null;
     this.slots = new Slots(o.concurrency);
-    this.breaker = new FailFastBreaker({ failureThreshold: o.breaker.failureThreshold, openForMs: o.breaker.openForMs, maxOpenForMs: o.breaker.maxOpenForMs, target: o.url.display, log: o.log });
+    this.breaker = new CircuitBreaker({
+      failureThreshold: o.breaker.failureThreshold, openForMs: o.breaker.openForMs, maxOpenForMs: o.breaker.maxOpenForMs, target: o.url.display, log: o.log,
+      whileOpen: 'lookups fail fast (events pass with enrichment status circuit_open)',
+      // Only now() is used on the fail-fast path (tryAcquire, refuses); the clock is the runtime's, fake in tests.
+      clock: { now: () => this.clock.now(), setTimer: (fn, ms) => { const t = setTimeout(fn, ms); return () => clearTimeout(t); } },
+    });
     this.client = new LookupClient(o.client);
     this.retryPolicy = { attempts: o.retry.attempts, initialBackoffMs: o.retry.backoffMs, maxBackoffMs: o.retry.maxBackoffMs, jitter: 'full' };
     this.waitPolicy = { ...this.retryPolicy, attempts: Infinity };
@@ -274,7 +279,7 @@ export class HttpEnrich implements TransformRuntime {
     try {
       while (r.transient && !this.stopping) {
         const now = this.clock.now();
-        const ms = r.status === 'circuit_open' ? Math.max(this.breaker.remainingMs(now), 1) : backoffMs(this.waitPolicy, tries++);
+        const ms = r.status === 'circuit_open' ? Math.max(this.breaker.remainingOpenMs, 1) : backoffMs(this.waitPolicy, tries++);
         await this.clock.sleep(ms, this.abort.signal);
         if (this.stopping) break;
         r = await this.attempt(k, Infinity);
@@ -295,7 +300,7 @@ export class HttpEnrich implements TransformRuntime {
     for (let attempt = 0; ;) {
       if (this.stopping) return STOPPING;
       if (this.breaker.probing) { await this.breaker.probeSettled(); continue; }
-      if (this.breaker.refuses(this.clock.now())) return CIRCUIT_OPEN;
+      if (this.breaker.refuses()) return CIRCUIT_OPEN;
       if (this.bucket !== null) {
         const wait = this.bucket.reserve(this.clock.now(), maxWaitMs);
         if (wait < 0) { this.c.rateLimited++; return RATE_LIMITED; }
@@ -308,7 +313,7 @@ export class HttpEnrich implements TransformRuntime {
       if (queued !== null) await queued;
       let r: LookupResult | null = null;
       try {
-        const permit = this.breaker.tryAcquire(this.clock.now());
+        const permit = this.breaker.tryAcquire();
         if (permit !== null) r = await this.request(permit, path, headers, body);
         else if (!this.breaker.probing) return CIRCUIT_OPEN;
       } finally {
@@ -330,12 +335,12 @@ export class HttpEnrich implements TransformRuntime {
       a = await this.client.send(this.o.method, path, headers, body, this.abort.signal);
     } catch (e) {
       const f = e instanceof RequestFailed ? e : new RequestFailed((e as Error).message, 'network');
-      if (f.kind === 'aborted') { this.breaker.cancel(permit); return STOPPING; }
+      if (f.kind === 'aborted') { permit.cancel(); return STOPPING; }
       this.ps.latency.observe((performance.now() - t0) / 1000);
       this.c.requestsFailed++;
-      if (f.kind === 'too_large') { this.breaker.success(permit); return this.failed(f.message, 0, false); }
+      if (f.kind === 'too_large') { permit.success(); return this.failed(f.message, 0, false); }
       const reason = f.kind === 'timeout' ? `timeout: ${f.message}` : `network error: ${f.message}`;
-      this.breaker.failure(permit, reason, this.clock.now());
+      permit.failure(reason);
       return this.failed(reason, 0, true);
     }
     this.ps.latency.observe((performance.now() - t0) / 1000);
@@ -344,10 +349,10 @@ export class HttpEnrich implements TransformRuntime {
     if (s === 408 || s === 429 || s >= 500) {
       this.c.requestsFailed++;
       const reason = `HTTP ${s}${a.statusText ? ` ${a.statusText}` : ''}`;
-      this.breaker.failure(permit, reason, now);
+      permit.failure(reason);
       return this.failed(reason, s, true);
     }
-    this.breaker.success(permit);
+    permit.success();
     if (s === 404 || s === 410) { this.c.requestsNotFound++; this.recovered(); return result('not_found', null, s, now, false); }
     if (s < 200 || s >= 300) {
       // The provider is alive and refuses this key (400, 401, 403...): asking again will not help
