@@ -86,8 +86,9 @@ export default defineComponent({
   description: [
     'Each event is `{ "message": <raw line>, "source_type": "sshd" | "apache" | "cloudtrail", "timestamp": <ISO 8601> }`:',
     'the message is what a collector would receive, so parsers and detections downstream see real',
-    'formats. External addresses come from the documentation ranges (192.0.2.0/24, 198.51.100.0/24,',
-    '203.0.113.0/24; attackers use 203.0.113.0/24) and internal hosts from 10.0.0.0/8.',
+    'formats. Attackers and most external addresses come from the documentation ranges (192.0.2.0/24,',
+    '198.51.100.0/24, 203.0.113.0/24; attackers use 203.0.113.0/24), internal hosts from 10.0.0.0/8;',
+    'ordinary web visitors also come from random public addresses, so GeoIP has countries to show.',
     '',
     'Events are emitted in batches every 100 ms. With `count`, exactly that many events are sent',
     'and the source finishes.',

@@ -2,6 +2,8 @@
  * A small seeded random generator (mulberry32): the same seed gives the same demo stream, so
  * benchmarks and docs can show identical data. Not for anything secret.
  */
+
+import { formatV4, specialRange } from '../../../enrich/ip.js';
 export class Rng {
   private s: number;
   constructor(seed: number) { this.s = seed >>> 0; }
@@ -46,6 +48,17 @@ export class Rng {
 
   /** Eight random hex digits. */
   private hex8(): string { return Math.floor(this.next() * 4294967296).toString(16).padStart(8, '0'); }
+
+  /**
+   * A random global unicast IPv4 address: never private, reserved or documentation space, so
+   * GeoIP has something to say about it. Random, so it stands for no one in particular.
+   */
+  publicIp(): string {
+    for (;;) {
+      const n = this.int(0x01000000, 0xdfffffff);
+      if (specialRange({ v: 4, n }) === null) return formatV4(n);
+    }
+  }
 
   /** An address inside a /24 given as `a.b.c`, avoiding .0 and .255. */
   ip24(prefix: string): string { return `${prefix}.${this.int(1, 254)}`; }

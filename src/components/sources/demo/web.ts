@@ -56,7 +56,9 @@ export const web: Scenario = {
 
   background(rng, t) {
     if (rng.chance(0.08)) return apache(t, '10.0.0.5', 'GET', '/healthz', 200, 2, '-', 'kube-probe/1.29');
-    const ip = rng.ip24(rng.pick(['192.0.2', '198.51.100']));
+    // Shoppers come from anywhere on the internet; some from the documentation ranges, so the
+    // sample threat feed's credential-stuffing address turns up among them now and then.
+    const ip = rng.chance(0.6) ? rng.publicIp() : rng.ip24(rng.pick(['192.0.2', '198.51.100']));
     const [method, template, status, [lo, hi]] = rng.weighted(PAGE_WEIGHTS);
     const path = template
       .replace('{id}', String(rng.int(1000, 9999)))
