@@ -24,6 +24,7 @@ import { buildTransform, quietLog, testBuildContext } from '../src/engine/testin
 import geoip from '../src/components/transforms/geoip/index.js';
 import threatIntel from '../src/components/transforms/threat_intel/index.js';
 import lookup from '../src/components/transforms/lookup/index.js';
+import { jsonFloorPerS } from './json-floor.js';
 
 const arg = (name: string, def: number) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : def; };
 const N = arg('events', 1_000_000);
@@ -163,18 +164,8 @@ while (done < N) {
   cpu += (c.user + c.system) / 1e6;
 }
 
-function floorPerS(n: number): number {
-  let sink = 0;
-  const run = (count: number) => { for (let i = 0; i < count; i++) { const e = JSON.parse(texts[i % texts.length]!) as Record<string, unknown>; e.processed = true; sink += JSON.stringify(e).length; } };
-  run(5000);
-  const f0 = process.hrtime.bigint();
-  run(n);
-  const s = Number(process.hrtime.bigint() - f0) / 1e9;
-  if (sink < 0) console.log(sink);
-  return n / s;
-}
 const perStage = stageNs.map((ns) => Math.round(ns / done));
-const floor = floorPerS(200_000);
+const floor = jsonFloorPerS(texts, 200_000);
 const perS = done / secs;
 
 // ---- reload while batches flow -----------------------------------------------------------------

@@ -24,6 +24,7 @@ import { checkConfig, quietLog } from '../src/engine/testing.js';
 import def, { createGeoip, type GeoipConfig } from '../src/components/transforms/geoip/index.js';
 import { syntheticCityDb } from '../src/components/transforms/geoip/fixtures.js';
 import { formatV4, specialRange } from '../src/enrich/ip.js';
+import { jsonFloorPerS } from './json-floor.js';
 
 const arg = (name: string, def: number) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : def; };
 const N = arg('events', 1_000_000);
@@ -80,30 +81,13 @@ async function run(name: string, raw: Record<string, unknown>, events: Event[]):
   const hits = after.hits - before.hits, looked = after.looked - before.looked;
   rt.stop();
   const texts = events.map((e) => JSON.stringify(e));
-  const floor = floorPerS(texts, Math.min(N, 200_000));
+  const floor = jsonFloorPerS(texts, Math.min(N, 200_000));
   const perS = done / secs;
   rows.push({ case: name, distinct: new Set(events.flatMap((e) => [(e.src_endpoint as Event).ip, (e.dst_endpoint as Event).ip])).size,
     events_per_s: Math.round(perS), cpu_events_per_s: Math.round(done / cpu), us_per_event: Math.round(1e8 / perS) / 100, hit_rate: Math.round((hits / Math.max(1, looked)) * 1000) / 10,
     floor_per_s: Math.round(floor), floor_x: Math.round((floor / perS) * 100) / 100 });
 }
 
-/** Events per second of JSON.parse + one field + JSON.stringify over the same events' text. */
-function floorPerS(texts: readonly string[], n: number): number {
-  let sink = 0;
-  const go = (count: number) => {
-    for (let i = 0; i < count; i++) {
-      const e = JSON.parse(texts[i % texts.length]!) as Record<string, unknown>;
-      e.processed = true;
-      sink += JSON.stringify(e).length;
-    }
-  };
-  go(2000);
-  const t0 = process.hrtime.bigint();
-  go(n);
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (sink < 0) console.log(sink);
-  return n / secs;
-}
 
 // (a) builtin country database, random public addresses (100,000 distinct events).
 const countryEvents: Event[] = [];

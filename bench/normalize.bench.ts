@@ -19,6 +19,7 @@ import { parseSyslog } from '../src/formats/syslog.js';
 import { readInput } from '../src/ocsf/inputs.js';
 import { Normalizer } from '../src/ocsf/normalizer.js';
 import { packs } from '../src/ocsf/packs.js';
+import { jsonFloorPerS } from './json-floor.js';
 
 const arg = (name: string, def: number) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : def; };
 const N = arg('events', 300_000);
@@ -45,23 +46,6 @@ function inputsOf(pack: string): Event[] {
 
 const rows: { pack: string; inputs: number; events_per_s: number; ocsf_per_s: number; cpu_events_per_s: number; floor_per_s: number; floor_x: number; mb_s: number }[] = [];
 
-/** Inputs per second of JSON.parse + one field + JSON.stringify over the same inputs' text. */
-function floorPerS(texts: readonly string[], n: number): number {
-  let sink = 0;
-  const run = (count: number) => {
-    for (let i = 0; i < count; i++) {
-      const e = JSON.parse(texts[i % texts.length]!) as Record<string, unknown>;
-      e.processed = true;
-      sink += JSON.stringify(e).length;
-    }
-  };
-  run(2000);
-  const t0 = process.hrtime.bigint();
-  run(n);
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (sink < 0) console.log(sink);
-  return n / secs;
-}
 for (const p of packs) {
   if (only && !only.has(p.name)) continue;
   const samples = inputsOf(p.name);
@@ -84,7 +68,7 @@ for (const p of packs) {
   }
   const texts = good.map((e) => JSON.stringify(e));
   const bytes = texts.reduce((a, t) => a + Buffer.byteLength(t), 0) / texts.length;
-  const floor = floorPerS(texts, Math.min(N, 100_000));
+  const floor = jsonFloorPerS(texts, Math.min(N, 100_000));
   const perS = done / secs;
   rows.push({
     pack: p.name, inputs: good.length, events_per_s: Math.round(perS), ocsf_per_s: Math.round(produced / secs), cpu_events_per_s: Math.round(done / cpu),
