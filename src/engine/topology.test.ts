@@ -11,7 +11,7 @@ import { finalizerWithPromise } from '../core/finalizer.js';
 import { defineComponent } from '../core/component.js';
 import { s } from '../core/schema.js';
 import { Registry } from './registry.js';
-import { collect, tag } from './test-components.js';
+import { collect, counter, tag } from './test-components.js';
 
 beforeEach(() => collected.clear());
 
@@ -302,3 +302,55 @@ sinks: { out: { type: collect, inputs: [t], name: changed } }
   assertBooks(p);
   assert.equal(p.accounting.of('gen').deadLettered, 3);
 });
+
+// ---- TransformRuntime.start and BuildContext.stopping -------------------------------------------
+
+/** A transform whose start() loads "data": it fails when `fail` is set; it records the stop signal. */
+const started: string[] = [];
+let stopSignal: AbortSignal | null = null;
+const loader = defineComponent({
+  type: 'loader', kind: 'transform', status: 'alpha', summary: 'test: loads data in start()',
+  config: s.object({ fail: s.bool().default(false), label: s.string().default('a') }),
+  build: (cfg, ctx) => {
+    stopSignal = ctx.stopping ?? null;
+    return {
+      async start() {
+        if (cfg.fail) throw new Error('cannot read feed.txt: ENOENT');
+        started.push(cfg.label);
+      },
+      process(events, out) { for (const e of events) { e.label = cfg.label; out.push(e); } },
+    };
+  },
+});
+
+test('a transform whose start() fails stops the pipeline from starting, naming it and its place; a reload with one is refused', async () => {
+  started.length = 0;
+  const reg = new Registry([counter, collect, loader]);
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));
+  const load = (y: string) => validateConfig(['p.yaml'], reg, { env: {}, texts: new Map([['p.yaml', `data_dir: ${dir}\n${y}`]]) });
+  const yaml = (fail: boolean, label: string) => `
+sources: { gen: { type: counter, forever: true, batch: 1, delay_ms: 5 } }
+transforms:
+  t: { type: loader, inputs: [gen], fail: ${fail}, label: ${label} }
+sinks: { out: { type: collect, inputs: [t], name: start_test } }
+`;
+  const bad = new Pipeline(load(yaml(true, 'x')), { log: quietLog });
+  await assert.rejects(bad.start(), (e: Error) => /p\.yaml:5:\d+: error: transform `t` \(loader\) could not start: cannot read feed\.txt: ENOENT/.test(e.message));
+
+  const p = new Pipeline(load(yaml(false, 'first')), { log: quietLog });
+  await p.start();
+  const running = stopSignal!;
+  try {
+    assert.deepEqual(started, ['first'], 'start() ran before the first batch');
+    assert.equal(running.aborted, false);
+    await new Promise((r) => setTimeout(r, 30));
+    await assert.rejects(p.reload(load(yaml(true, 'second'))), /could not start: cannot read feed\.txt/);
+    await new Promise((r) => setTimeout(r, 30));
+  } finally {
+    await p.stop();
+  }
+  const got = collected.get('start_test') ?? [];
+  assert.ok(got.length > 0 && got.every((e) => e.label === 'first'), 'the running pipeline kept going unchanged');
+  assert.equal(running.aborted, true, 'BuildContext.stopping fires when the pipeline stops');
+});
+
