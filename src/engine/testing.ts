@@ -97,3 +97,13 @@ export async function runSink(rt: SinkRuntime, batches: Event[][], signal = new 
   await rt.stop?.();
   return results;
 }
+
+/** Wait until `check` holds, polling every 50 ms; fails the test after `timeoutMs` (file watches and refresh intervals fire when they fire). */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() >= end) throw new Error(`${what} not reached within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import type { Logger } from '../../src/core/component.js';
 import type { Event } from '../../src/core/event.js';
-import { checkConfig, runTransform } from '../../src/engine/testing.js';
+import { checkConfig, runTransform, eventually } from '../../src/engine/testing.js';
 import def, { createLookup, type LookupConfig, type LookupRuntime } from '../../src/components/transforms/lookup/index.js';
 
 const URL = process.env['SLUICE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -45,14 +45,6 @@ async function run(rt: LookupRuntime, events: Obj[]): Promise<Obj[]> {
   const r = await runTransform(rt, events as Event[]);
   assert.equal(r.main.length, events.length);
   return r.main as Obj[];
-}
-
-async function eventually(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail('condition not reached within 10 s');
 }
 
 const table = (extra: Record<string, unknown> = {}) => ({

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { Logger } from '../../../core/component.js';
 import type { Event } from '../../../core/event.js';
-import { checkConfig, runTransform } from '../../../engine/testing.js';
+import { checkConfig, runTransform, eventually } from '../../../engine/testing.js';
 import { Registry } from '../../../engine/registry.js';
 import { definitions } from '../../registry.js';
 import { validateConfig } from '../../../engine/config/index.js';
@@ -43,15 +43,6 @@ async function run(rt: LookupRuntime, events: Obj[]): Promise<Obj[]> {
   assert.equal(r.errors.length, 0, `unexpected errors: ${r.errors.map((e) => e.reason).join('; ')}`);
   assert.equal(r.main.length, events.length, 'every event passes');
   return r.main as Obj[];
-}
-
-/** Wait (up to 10 s) until `check` holds: file watches fire when the OS delivers them. */
-async function eventually(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail('condition not reached within 10 s');
 }
 
 const USERS_CSV = 'username,department,title,manager\nalice,Finance,Controller,carol\nbob,IT,Admin,\ncarol,Finance,CFO,dave\n';
